@@ -1,0 +1,153 @@
+"""Sign-on letters for civil-society coalitions."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+from config import Config, config_for, development_secret_key
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class IdConverter(IntegerConverter):
+    """A database id: a positive integer that fits every database's integer column."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, min=1, max=2**31 - 1)
+
+
+def create_app(config: str | type[Config] | dict[str, Any] | None = None) -> Flask:
+    """Build the application. ``config`` is an environment name, a config class,
+    or a dict of overrides on top of the testing config."""
+    config_class, overrides = _resolve_config(config)
+    app = Flask(
+        __name__,
+        instance_path=config_class.INSTANCE_PATH,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    _check_secrets(app)
+    _configure_logging(app)
+    _configure_proxy(app)
+    app.url_map.converters["id"] = IdConverter
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+
+    from . import cli, errors
+
+    errors.register(app)
+    cli.register(app)
+    return app
+
+
+def _resolve_config(config) -> tuple[type[Config], dict[str, Any]]:
+    if isinstance(config, dict):
+        return config_for("testing"), config
+    if isinstance(config, type):
+        return config, {}
+    return config_for(config), {}
+
+
+def _check_secrets(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config["ENV_NAME"] == "production":
+        raise RuntimeError("SECRET_KEY is not set. Production refuses to start without one: "
+                           "set it to a long random value, e.g. python -c 'import secrets; print(secrets.token_hex(32))'")
+    app.config["SECRET_KEY"] = development_secret_key(app.instance_path)
+
+
+def _configure_logging(app: Flask) -> None:
+    logger = logging.getLogger("petition")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def _configure_proxy(app: Flask) -> None:
+    hops = app.config.get("PROXY_FIX", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def _init_extensions(app: Flask) -> None:
+    from .extensions import csrf, db, limiter, login_manager, mail, migrate
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    mail.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+
+    from .models import Coordinator
+
+    @login_manager.user_loader
+    def load_coordinator(coordinator_id: str) -> Coordinator | None:
+        return db.session.get(Coordinator, int(coordinator_id)) if coordinator_id.isdigit() else None
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _configure_sqlite(app)
+
+
+def _configure_sqlite(app: Flask) -> None:
+    from sqlalchemy import event
+
+    from .extensions import db
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        # WAL lets the web app read while a mail worker writes, and the reverse.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .auth import bp as auth_bp
+    from .coordinator import bp as coordinator_bp
+    from .public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(coordinator_bp)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from . import choices
+    from .clock import utcnow
+    from .text import qr_svg, render_plain_paragraphs
+
+    app.jinja_env.filters["paragraphs"] = render_plain_paragraphs
+    app.jinja_env.filters["country_name"] = choices.country_name
+    app.jinja_env.filters["organisation_type"] = choices.organisation_type_label
+    app.jinja_env.filters["language_name"] = lambda code: choices.LANGUAGE_LABELS.get(code, code)
+    app.jinja_env.globals["text_direction"] = choices.text_direction
+    app.jinja_env.globals["qr_svg"] = qr_svg
+    app.jinja_env.globals["now"] = utcnow
+
+    @app.context_processor
+    def platform():
+        return {"platform_name": app.config["PLATFORM_NAME"],
+                "platform_contact": app.config["PLATFORM_CONTACT_EMAIL"]}

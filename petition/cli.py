@@ -1,0 +1,107 @@
+"""The ``flask --app petition ...`` commands."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+
+import click
+from email_validator import EmailNotValidError, validate_email
+from flask import Flask, current_app
+from flask_migrate import upgrade
+
+from .extensions import db
+from .services import accounts
+from .services.mail import deliver_due, mail_server_configured
+
+
+def register(app: Flask) -> None:
+    for command in (init_db, create_coordinator, demo, send_mail):
+        app.cli.add_command(command)
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (applies every Alembic migration)."""
+    upgrade()
+    click.echo(f"Database is up to date ({_safe_url()}).")
+
+
+def _safe_url() -> str:
+    return db.engine.url.render_as_string(hide_password=True)
+
+
+@click.command("create-coordinator")
+@click.argument("email")
+@click.option("--name", default="", help="The coordinator's name, as shown in the app.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 10 characters; asked for when not given.")
+def create_coordinator(email: str, name: str, password: str) -> None:
+    """Create a coordinator account that can sign in at /coordinator."""
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise click.BadParameter(str(error), param_hint="EMAIL") from None
+    try:
+        coordinator = accounts.create_coordinator(email, name or email.split("@")[0], password)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Coordinator {coordinator.email} created. Sign in at {current_app.config['BASE_URL']}/coordinator/sign-in")
+
+
+@click.command("demo")
+def demo() -> None:
+    """Load the demo campaign (idempotent) and print the demo coordinator's sign-in."""
+    from .demo import load_demo
+
+    result = load_demo()
+    click.echo("")
+    click.echo("=" * 64)
+    click.echo(f"  Demo letter:  {current_app.config['BASE_URL']}/letters/{result.letter.slug}")
+    click.echo(f"  Coordinator:  {current_app.config['BASE_URL']}/coordinator/sign-in")
+    click.echo(f"      email:    {result.email}")
+    click.echo(f"      password: {result.password}")
+    click.echo("=" * 64)
+    click.echo("")
+
+
+@click.command("send-mail")
+@click.option("--watch", is_flag=True, help="Keep running and deliver mail as it becomes due (the worker).")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between looks at the outbox with --watch.")
+def send_mail(watch: bool, interval: float) -> None:
+    """Deliver the outbox messages that are due, once or (with --watch) continuously."""
+    if not mail_server_configured():
+        click.echo("No MAIL_SERVER is configured: messages stay in the outbox, readable at /coordinator/outbox.")
+        return
+    worker = f"{socket.gethostname()}-{os.getpid()}"
+    if not watch:
+        report = deliver_due(worker)
+        click.echo(f"Sent {len(report.sent)}, will retry {len(report.retrying)}, failed {len(report.failed)}.")
+        return
+    stopping = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.append(True))
+    click.echo(f"Mail worker {worker} watching the outbox every {interval:g}s; Ctrl-C or SIGTERM stops it.")
+    while not stopping:
+        try:
+            report = deliver_due(worker)
+        except Exception as error:  # the database may be briefly away; keep the worker alive
+            db.session.rollback()
+            click.echo(f"Outbox unavailable ({type(error).__name__}: {error}); trying again.", err=True)
+            report = None
+        finally:
+            db.session.remove()
+        if report and report.attempted:
+            click.echo(f"Sent {len(report.sent)}, will retry {len(report.retrying)}, failed {len(report.failed)}.")
+        if report and report.attempted >= 100:
+            continue  # more may be due right away
+        _sleep_unless_stopping(interval, stopping)
+    click.echo("Mail worker stopped.")
+
+
+def _sleep_unless_stopping(seconds: float, stopping: list) -> None:
+    deadline = time.monotonic() + seconds
+    while not stopping and time.monotonic() < deadline:
+        time.sleep(min(0.2, seconds))

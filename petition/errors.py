@@ -1,0 +1,45 @@
+"""Error pages in the site's style, with the right status."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood. Go back, check what you entered and try again."),
+    403: ("Not allowed", "You do not have permission to do this."),
+    404: ("Page not found", "There is no page at this address. If you typed it, check it; "
+                            "if you followed a link, it may be out of date."),
+    405: ("Not allowed", "This page cannot be used this way. Go back and use the buttons on the page."),
+    409: ("Conflict", "This cannot be done in the current state. Go back and reload the page."),
+    410: ("Gone", "This page is no longer available."),
+    413: ("Too large", "What you sent is too large. Shorten it and try again."),
+    429: ("Too many requests", "You have tried this too many times. Wait a while, then try again."),
+    500: ("Something went wrong", "Sorry, something went wrong on our side. Nothing you entered was saved "
+                                  "twice; try again in a moment."),
+}
+
+
+def render_error(status: int, detail: str | None = None):
+    title, message = MESSAGES.get(status, ("Error", "Something went wrong."))
+    if request.path.endswith(".json"):
+        return {"error": title, "message": detail or message}, status
+    return render_template("errors/error.html", status=status, title=title, message=detail or message), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_error(400, "The form had expired or was not sent from this site. "
+                                 "Go back, reload the page and try again; what you typed may need re-entering.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        return render_error(error.code)
+
+    @app.errorhandler(500)
+    def server_error(error):
+        return render_error(500)

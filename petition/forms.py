@@ -1,0 +1,60 @@
+"""What every form of the project shares."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import ValidationError
+
+# Line breaks and tabs are fine in a text area; every other control character
+# (NUL above all, which PostgreSQL refuses) is an error the person can fix.
+_ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+
+
+def _has_control_characters(value: str, multiline: bool) -> bool:
+    for char in value:
+        if unicodedata.category(char) == "Cc" and not (multiline and char in _ALLOWED_CONTROLS):
+            return True
+    return False
+
+
+class Form(FlaskForm):
+    """A Flask-WTF form (CSRF included) that strips surrounding spaces and refuses
+    invisible control characters in every text field."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            field_class = unbound_field.field_class
+            if issubclass(field_class, (StringField, TextAreaField)) and not issubclass(field_class, PasswordField):
+                filters = list(unbound_field.kwargs.get("filters", ()))
+                filters.append(lambda value: value.strip() if isinstance(value, str) else value)
+                options["filters"] = filters
+            return unbound_field.bind(form=form, **options)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field.data, str) and _has_control_characters(
+                field.data, multiline=isinstance(field, TextAreaField)
+            ):
+                field.errors = [*field.errors, "Remove the invisible control characters from this field."]
+                valid = False
+        return valid
+
+
+def reject_blank_name(form, field) -> None:
+    """A name must contain at least one letter or digit, in any script."""
+    if field.data and not any(unicodedata.category(c)[0] in "LN" for c in field.data):
+        raise ValidationError("Enter a name with at least one letter or number.")
+
+
+class ActionForm(Form):
+    """A button that changes something: the form carries only the CSRF token."""
+
+
+def options(pairs: list[tuple[str, str]], placeholder: str | None = None) -> list[SelectChoice]:
+    """Select options from (value, label) pairs, with an empty first choice if given."""
+    choices = [SelectChoice("", placeholder)] if placeholder else []
+    return choices + [SelectChoice(value, label) for value, label in pairs]

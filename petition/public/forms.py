@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from ..choices import ORGANISATION_TYPES, countries
+from ..forms import Form, options, reject_blank_name
+from ..services.endorsements import EndorsementDetails
+
+
+def valid_email(form, field) -> None:
+    try:
+        result = validate_email(field.data or "", check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValidationError(f"Enter an email address like name@example.org ({error}).") from None
+    field.data = result.normalized
+
+
+def valid_website(form, field) -> None:
+    if not field.data:
+        return
+    if "://" not in field.data:
+        field.data = "https://" + field.data
+    parts = urlsplit(field.data)
+    if parts.scheme not in ("http", "https") or not parts.hostname or "." not in parts.hostname \
+            or any(c.isspace() for c in field.data):
+        raise ValidationError("Enter the website's address, like www.example.org.")
+
+
+class EndorseForm(Form):
+    organisation = StringField(
+        "Name of your organisation",
+        description="As it should appear on the letter, in full.",
+        validators=[DataRequired("Enter the name of your organisation."),
+                    Length(max=300, message="Keep the name under 300 characters."), reject_blank_name],
+    )
+    organisation_type = SelectField(
+        "Type of organisation",
+        choices=options(ORGANISATION_TYPES, "Choose one"),
+        validators=[DataRequired("Choose the type of organisation.")],
+        validate_choice=True,
+    )
+    country = SelectField(
+        "Country",
+        description="Where your organisation is based.",
+        choices=options(countries(), "Choose a country"),
+        validators=[DataRequired("Choose the country where your organisation is based.")],
+    )
+    city = StringField("City or region (optional)",
+                       validators=[Optional(), Length(max=200, message="Keep this under 200 characters.")])
+    website = StringField("Website (optional)", description="For example www.example.org",
+                          validators=[Optional(), Length(max=500, message="Keep the address under 500 characters."),
+                                      valid_website])
+    contact_name = StringField(
+        "Your name",
+        description="The person we can contact about this endorsement. Not shown publicly.",
+        validators=[DataRequired("Enter your name."), Length(max=200, message="Keep your name under 200 characters."),
+                    reject_blank_name],
+    )
+    contact_role = StringField("Your role in the organisation (optional)",
+                               description="For example Director, Coordinator, Board member.",
+                               validators=[Optional(), Length(max=200, message="Keep this under 200 characters.")])
+    email = EmailField(
+        "Email address",
+        description="We will send a link to this address to confirm the endorsement. Not shown publicly.",
+        validators=[DataRequired("Enter your email address."), Length(max=320, message="This address is too long."),
+                    valid_email],
+    )
+    comment = TextAreaField(
+        "Public comment (optional)",
+        description="A sentence on why your organisation endorses the letter. Shown with your name if you are listed.",
+        validators=[Optional(), Length(max=1000, message="Keep the comment under 1,000 characters.")],
+    )
+    consent_public = BooleanField(
+        "List our organisation publicly as an endorser",
+        description="Without this, your endorsement is counted but your organisation's name is not shown.",
+    )
+    wants_updates = BooleanField("Send us news about this campaign (optional)")
+
+    def details(self) -> EndorsementDetails:
+        return EndorsementDetails(
+            organisation=self.organisation.data,
+            organisation_type=self.organisation_type.data,
+            country=self.country.data,
+            email=self.email.data,
+            contact_name=self.contact_name.data,
+            contact_role=self.contact_role.data or "",
+            city=self.city.data or "",
+            website=self.website.data or "",
+            comment=self.comment.data or "",
+            consent_public=self.consent_public.data,
+            wants_updates=self.wants_updates.data,
+        )
+
+
+class NewLinkForm(Form):
+    email = EmailField(
+        "Email address",
+        description="The address you used when you endorsed.",
+        validators=[DataRequired("Enter your email address."), Length(max=320, message="This address is too long."),
+                    valid_email],
+    )

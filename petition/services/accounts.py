@@ -1,0 +1,47 @@
+"""Coordinator accounts."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from ..clock import utcnow
+from ..extensions import db
+from ..models import Coordinator
+
+
+class AccountError(Exception):
+    pass
+
+
+def find_coordinator(email: str) -> Coordinator | None:
+    return db.session.scalar(select(Coordinator).where(func.lower(Coordinator.email) == email.strip().lower()))
+
+
+def create_coordinator(email: str, name: str, password: str) -> Coordinator:
+    """A new coordinator account; the email address must be new."""
+    if len(password) < 10:
+        raise AccountError("Choose a password of at least 10 characters.")
+    if find_coordinator(email) is not None:
+        raise AccountError(f"There is already a coordinator with the address {email}.")
+    coordinator = Coordinator(email=email.strip().lower(), name=name.strip() or email)
+    coordinator.set_password(password)
+    db.session.add(coordinator)
+    db.session.commit()
+    return coordinator
+
+
+def set_password(coordinator: Coordinator, password: str) -> None:
+    if len(password) < 10:
+        raise AccountError("Choose a password of at least 10 characters.")
+    coordinator.set_password(password)
+    db.session.commit()
+
+
+def authenticate(email: str, password: str) -> Coordinator | None:
+    """The active coordinator with these credentials, or None."""
+    coordinator = find_coordinator(email)
+    if coordinator is None or not coordinator.is_active or not coordinator.check_password(password):
+        return None
+    coordinator.last_sign_in_at = utcnow()
+    db.session.commit()
+    return coordinator

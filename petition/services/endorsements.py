@@ -1,0 +1,311 @@
+"""Endorsements: submitting, confirming by email, moderating, withdrawing.
+
+"An organisation endorses a letter once" lives here and in two database
+constraints (one address per letter; one confirmed organisation name per letter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..clock import utcnow
+from ..extensions import db
+from ..links import public_url
+from ..models import AuditEvent, Coordinator, Endorsement, EndorsementStatus, Letter
+from ..models.endorsements import NAME_HOLDING, email_key, organisation_key
+from ..tokens import Purpose, TokenExpired, make_token, read_token
+from .mail import queue_message
+
+
+class EndorsementError(Exception):
+    """An endorsement action that cannot happen; the message is for people."""
+
+
+class LetterNotAccepting(EndorsementError):
+    def __init__(self, letter: Letter):
+        super().__init__("This letter is no longer taking endorsements.")
+        self.letter = letter
+
+
+class EndorsementNotFound(EndorsementError):
+    pass
+
+
+class AlreadyConfirmed(EndorsementError):
+    """The link was used before (or the endorsement was since withdrawn or rejected)."""
+
+    def __init__(self, endorsement: Endorsement):
+        super().__init__("This endorsement was already confirmed.")
+        self.endorsement = endorsement
+
+
+class NameTaken(EndorsementError):
+    """Another confirmation for the same organisation name got there first."""
+
+    def __init__(self, endorsement: Endorsement):
+        super().__init__("An organisation with this name has already endorsed this letter.")
+        self.endorsement = endorsement
+
+
+@dataclass
+class EndorsementDetails:
+    organisation: str
+    organisation_type: str
+    country: str
+    email: str
+    contact_name: str
+    contact_role: str = ""
+    city: str = ""
+    website: str = ""
+    comment: str = ""
+    consent_public: bool = False
+    wants_updates: bool = False
+
+
+# -- submitting -------------------------------------------------------------------
+
+
+def submit_endorsement(letter: Letter, details: EndorsementDetails) -> None:
+    """Store a pending endorsement and queue its confirmation email.
+
+    The answer is the same whether or not the address or organisation has
+    endorsed before, so the form reveals nothing; a repeat gets an email
+    saying so (or a fresh link, if it was never confirmed) instead.
+    """
+    if not letter.accepts_endorsements():
+        raise LetterNotAccepting(letter)
+    if _answer_repeat(letter, details):
+        db.session.commit()
+        return
+    endorsement = Endorsement(
+        letter_id=letter.id,
+        revision_id=letter.current_revision.id if letter.current_revision else None,
+        organisation_type=details.organisation_type,
+        country=details.country,
+        city=details.city,
+        website=details.website,
+        comment=details.comment,
+        consent_public=details.consent_public,
+        wants_updates=details.wants_updates,
+        contact_name=details.contact_name,
+        contact_role=details.contact_role,
+        created_at=utcnow(),
+    )
+    endorsement.set_organisation(details.organisation)
+    endorsement.set_email(details.email)
+    db.session.add(endorsement)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same address, submitted at the same moment from another request.
+        db.session.rollback()
+        _answer_repeat(letter, details)
+        db.session.commit()
+        return
+    _queue_confirmation(endorsement)
+    db.session.add(AuditEvent(action="endorsement.submitted", letter_id=letter.id, endorsement_id=endorsement.id))
+    db.session.commit()
+
+
+def _answer_repeat(letter: Letter, details: EndorsementDetails) -> bool:
+    """Queue the right email if this address or organisation has endorsed already."""
+    same_address = db.session.scalar(
+        select(Endorsement).where(Endorsement.letter_id == letter.id,
+                                  Endorsement.email_key == email_key(details.email))
+    )
+    if same_address is not None:
+        if same_address.status == EndorsementStatus.PENDING:
+            _queue_confirmation(same_address, repeat=True)
+        else:
+            _queue_already_endorsed(letter, details.email, same_address.organisation)
+        return True
+    same_name = db.session.scalar(
+        select(Endorsement).where(
+            Endorsement.letter_id == letter.id,
+            Endorsement.organisation_key == organisation_key(details.organisation),
+            Endorsement.status.in_(NAME_HOLDING),
+        )
+    )
+    if same_name is not None:
+        _queue_already_endorsed(letter, details.email, same_name.organisation)
+        return True
+    return False
+
+
+def confirmation_link(endorsement: Endorsement) -> str:
+    token = make_token(Purpose.CONFIRM, {"endorsement": endorsement.id})
+    return public_url("public.confirm", token=token)
+
+
+def _queue_confirmation(endorsement: Endorsement, repeat: bool = False) -> None:
+    letter = endorsement.letter or db.session.get(Letter, endorsement.letter_id)
+    queue_message(
+        "confirm",
+        endorsement.email,
+        f"Confirm your endorsement: {letter.title}",
+        letter_id=letter.id,
+        endorsement_id=endorsement.id,
+        letter=letter,
+        endorsement=endorsement,
+        link=confirmation_link(endorsement),
+        valid_days=current_app.config["CONFIRM_TOKEN_MAX_AGE"].days,
+        repeat=repeat,
+    )
+
+
+def _queue_already_endorsed(letter: Letter, address: str, organisation: str) -> None:
+    queue_message(
+        "already_endorsed",
+        address,
+        f"You have already endorsed: {letter.title}",
+        letter_id=letter.id,
+        letter=letter,
+        organisation=organisation,
+        letter_link=public_url("public.letter", slug=letter.slug),
+    )
+
+
+def request_new_link(letter: Letter, address: str) -> None:
+    """Email a fresh confirmation link if this address has an unconfirmed
+    endorsement of the letter; otherwise do nothing, and say nothing."""
+    endorsement = db.session.scalar(
+        select(Endorsement).where(Endorsement.letter_id == letter.id, Endorsement.email_key == email_key(address),
+                                  Endorsement.status == EndorsementStatus.PENDING)
+    )
+    if endorsement is not None and letter.accepts_endorsements():
+        _queue_confirmation(endorsement, repeat=True)
+        db.session.commit()
+
+
+# -- confirming -------------------------------------------------------------------
+
+
+def _endorsement_from_token(purpose: Purpose, token: str, max_age_setting: str) -> Endorsement:
+    payload = read_token(purpose, token, current_app.config[max_age_setting])
+    endorsement = db.session.get(Endorsement, _endorsement_id(payload))
+    if endorsement is None:
+        raise EndorsementNotFound()
+    return endorsement
+
+
+def _endorsement_id(payload: object) -> int:
+    if isinstance(payload, dict) and isinstance(payload.get("endorsement"), int):
+        return payload["endorsement"]
+    raise EndorsementNotFound()
+
+
+def endorsement_to_confirm(token: str) -> Endorsement:
+    """The pending endorsement a confirmation link is for.
+
+    Raises TokenInvalid, TokenExpired, EndorsementNotFound, AlreadyConfirmed or
+    LetterNotAccepting, each of which the confirmation page explains.
+    """
+    endorsement = _endorsement_from_token(Purpose.CONFIRM, token, "CONFIRM_TOKEN_MAX_AGE")
+    if endorsement.status != EndorsementStatus.PENDING:
+        raise AlreadyConfirmed(endorsement)
+    if not endorsement.letter.accepts_endorsements():
+        raise LetterNotAccepting(endorsement.letter)
+    return endorsement
+
+
+def confirm_endorsement(token: str) -> Endorsement:
+    """Confirm once: publish at once, or queue for approval if the letter asks for it.
+    The endorsement records the revision of the text the endorser has just seen."""
+    endorsement = endorsement_to_confirm(token)
+    letter = endorsement.letter
+    now = utcnow()
+    endorsement.confirmed_at = now
+    endorsement.revision_id = letter.current_revision.id
+    if letter.requires_approval:
+        endorsement.status = EndorsementStatus.CONFIRMED
+    else:
+        endorsement.status = EndorsementStatus.PUBLISHED
+        endorsement.published_at = now
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise NameTaken(db.session.get(Endorsement, endorsement.id)) from None
+    db.session.add(AuditEvent(action="endorsement.confirmed", letter_id=letter.id, endorsement_id=endorsement.id))
+    _queue_thank_you(endorsement)
+    db.session.commit()
+    return endorsement
+
+
+def renew_expired_link(token: str) -> Endorsement | None:
+    """Send a fresh confirmation link for an expired one, if still relevant."""
+    try:
+        endorsement_to_confirm(token)
+    except TokenExpired as expired:
+        endorsement = db.session.get(Endorsement, _endorsement_id(expired.payload))
+        if endorsement is not None and endorsement.status == EndorsementStatus.PENDING \
+                and endorsement.letter.accepts_endorsements():
+            _queue_confirmation(endorsement, repeat=True)
+            db.session.commit()
+            return endorsement
+        return None
+    # A link that still works needs no renewal: the caller shows it again.
+    return None
+
+
+def _queue_thank_you(endorsement: Endorsement) -> None:
+    letter = endorsement.letter
+    queue_message(
+        "thank_you",
+        endorsement.email,
+        f"Thank you for endorsing: {letter.title}",
+        letter_id=letter.id,
+        endorsement_id=endorsement.id,
+        letter=letter,
+        endorsement=endorsement,
+        letter_link=public_url("public.letter", slug=letter.slug),
+        awaiting_approval=endorsement.status == EndorsementStatus.CONFIRMED,
+    )
+
+
+# -- moderating -------------------------------------------------------------------
+
+
+def _moderate(letter: Letter, ids: Iterable[int], coordinator: Coordinator, target: str,
+              allowed_from: tuple[str, ...]) -> list[Endorsement]:
+    ids = list(ids)
+    if not ids:
+        return []
+    endorsements = list(
+        db.session.scalars(
+            select(Endorsement).where(Endorsement.letter_id == letter.id, Endorsement.id.in_(ids),
+                                      Endorsement.status.in_(allowed_from))
+        )
+    )
+    now = utcnow()
+    for endorsement in endorsements:
+        endorsement.status = target
+        endorsement.decided_at = now
+        if target == EndorsementStatus.PUBLISHED:
+            endorsement.published_at = now
+        db.session.add(AuditEvent(action=f"endorsement.{target}", letter_id=letter.id,
+                                  endorsement_id=endorsement.id, coordinator_id=coordinator.id))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Approving a rejected duplicate of an organisation already listed.
+        db.session.rollback()
+        raise EndorsementError("One of these organisations is already listed under the same name.") from None
+    return endorsements
+
+
+def approve_endorsements(letter: Letter, ids: Iterable[int], coordinator: Coordinator) -> list[Endorsement]:
+    """Publish confirmed (or previously rejected) endorsements of this letter."""
+    return _moderate(letter, ids, coordinator, EndorsementStatus.PUBLISHED,
+                     (EndorsementStatus.CONFIRMED, EndorsementStatus.REJECTED))
+
+
+def reject_endorsements(letter: Letter, ids: Iterable[int], coordinator: Coordinator) -> list[Endorsement]:
+    """Keep endorsements of this letter off the public list and count."""
+    return _moderate(letter, ids, coordinator, EndorsementStatus.REJECTED,
+                     (EndorsementStatus.CONFIRMED, EndorsementStatus.PUBLISHED))

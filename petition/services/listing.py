@@ -1,0 +1,99 @@
+"""What the public may see of a letter's endorsements: listed organisations only,
+and only their public fields."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, func, or_, select
+
+from ..choices import country_name, organisation_type_label
+from ..extensions import db
+from ..models import Endorsement, EndorsementStatus, Letter
+from ..models.endorsements import organisation_key
+
+# The only fields of an endorsement that leave the coordinator's side.
+PUBLIC_FIELDS = ("organisation", "organisation_type", "country", "city", "website", "comment")
+
+
+@dataclass(frozen=True)
+class PublicEndorsement:
+    organisation: str
+    organisation_type: str
+    organisation_type_label: str
+    country: str
+    country_name: str
+    city: str
+    website: str
+    comment: str
+    endorsed_on: str
+
+    @classmethod
+    def of(cls, endorsement: Endorsement) -> PublicEndorsement:
+        return cls(
+            organisation=endorsement.organisation,
+            organisation_type=endorsement.organisation_type,
+            organisation_type_label=organisation_type_label(endorsement.organisation_type),
+            country=endorsement.country,
+            country_name=country_name(endorsement.country),
+            city=endorsement.city,
+            website=endorsement.website,
+            comment=endorsement.comment,
+            endorsed_on=(endorsement.published_at or endorsement.confirmed_at).date().isoformat(),
+        )
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "organisation": self.organisation,
+            "organisation_type": self.organisation_type,
+            "country": self.country,
+            "city": self.city,
+            "website": self.website,
+            "comment": self.comment,
+            "endorsed_on": self.endorsed_on,
+        }
+
+
+def clean_search(text: str | None, max_length: int = 100) -> str:
+    """A search box value safe for any database: no control characters, bounded."""
+    text = "".join(ch for ch in (text or "") if unicodedata.category(ch)[0] != "C")
+    return text.strip()[:max_length]
+
+
+def _listed(letter: Letter) -> Select:
+    return select(Endorsement).where(
+        Endorsement.letter_id == letter.id,
+        Endorsement.status == EndorsementStatus.PUBLISHED,
+        Endorsement.consent_public.is_(True),
+    )
+
+
+def listed_endorsements(letter: Letter, search: str = "", country: str = "", page: int = 1,
+                        per_page: int = 50) -> Pagination:
+    """One page of the public list, alphabetical, optionally filtered."""
+    query = _listed(letter)
+    if search:
+        key = organisation_key(search)
+        like = f"%{search.lower()}%"
+        conditions = [func.lower(Endorsement.city).like(like)]
+        if key:
+            conditions.append(Endorsement.organisation_key.like(f"%{key}%"))
+        query = query.where(or_(*conditions))
+    if country:
+        query = query.where(Endorsement.country == country)
+    query = query.order_by(func.lower(Endorsement.organisation), Endorsement.id)
+    page_result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+    page_result.items = [PublicEndorsement.of(e) for e in page_result.items]
+    return page_result
+
+
+def all_listed_endorsements(letter: Letter) -> list[PublicEndorsement]:
+    query = _listed(letter).order_by(func.lower(Endorsement.organisation), Endorsement.id)
+    return [PublicEndorsement.of(e) for e in db.session.scalars(query)]
+
+
+def listed_countries(letter: Letter) -> list[tuple[str, str]]:
+    codes = db.session.scalars(_listed(letter).with_only_columns(Endorsement.country).distinct())
+    return sorted(((code, country_name(code)) for code in codes), key=lambda pair: pair[1])

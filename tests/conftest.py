@@ -1,0 +1,292 @@
+"""Fixtures: a fresh app and database for every test, on SQLite and, when
+TEST_DATABASE_URL is set, on PostgreSQL too; a movable clock; readers for the
+outbox; a signed-in coordinator; a real SMTP server."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from petition import create_app
+from petition.extensions import db
+from petition.models import Letter, OutboxMessage
+from petition.services.accounts import create_coordinator
+from petition.services.letters import LetterDraft, create_letter, publish_letter
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+PASSWORD = "correct horse battery staple"
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", BACKENDS, scope="session")
+
+
+def _postgres_url() -> str:
+    url = TEST_DATABASE_URL
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _upgrade(url: str, instance: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance)})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(backend, tmp_path_factory):
+    """The schema, built once per backend by the real migrations."""
+    instance = tmp_path_factory.mktemp("instance")
+    if backend == "sqlite":
+        template = tmp_path_factory.mktemp("sqlite") / "template.sqlite"
+        _upgrade(f"sqlite:///{template}", instance)
+        return {"backend": backend, "template": template}
+    url = _postgres_url()
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    _upgrade(url, instance)
+    return {"backend": backend, "url": url}
+
+
+@pytest.fixture
+def database_url(migrated_database, tmp_path):
+    if migrated_database["backend"] == "sqlite":
+        path = tmp_path / "test.sqlite"
+        shutil.copy(migrated_database["template"], path)
+        return f"sqlite:///{path}"
+    url = migrated_database["url"]
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        tables = [row[0] for row in connection.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
+        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path) -> dict:
+    """Overrides for the testing config; tests may add to it before `app` is built."""
+    return {"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(tmp_path / "instance")}
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# -- time ---------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self, app):
+        self.app = app
+        self.now = datetime(2026, 11, 28, 9, 0, 0)
+        app.extensions["frozen_now"] = self.now
+
+    def advance(self, **delta) -> datetime:
+        self.now = self.now + timedelta(**delta)
+        self.app.extensions["frozen_now"] = self.now
+        return self.now
+
+
+@pytest.fixture
+def clock(app) -> Clock:
+    return Clock(app)
+
+
+# -- forms ----------------------------------------------------------------------------
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_PATTERN.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def csrf(client):
+    """The CSRF token of this client's session, read from a real form."""
+
+    def token(path: str = "/coordinator/sign-in") -> str:
+        return csrf_from(client.get(path).get_data(as_text=True))
+
+    return token
+
+
+# -- people and letters ----------------------------------------------------------------
+
+
+@pytest.fixture
+def coordinator(app):
+    return create_coordinator("coord@example.org", "Amina Coordinator", PASSWORD)
+
+
+@pytest.fixture
+def signed_in(client, coordinator, csrf):
+    response = client.post("/coordinator/sign-in",
+                           data={"email": coordinator.email, "password": PASSWORD, "csrf_token": csrf()})
+    assert response.status_code == 302
+    return coordinator
+
+
+def make_letter(coordinator=None, publish=True, **overrides) -> Letter:
+    values = dict(
+        title="Ratify the OP-ICESCR",
+        addressee="H.E. the President of the Republic",
+        body="We urge you to **ratify** the Optional Protocol.",
+        closing="Respectfully,",
+        signature="The National Platform",
+    )
+    values.update(overrides)
+    letter = create_letter(LetterDraft(**values), coordinator)
+    if publish:
+        publish_letter(letter, coordinator)
+    return letter
+
+
+@pytest.fixture
+def letter(app, coordinator):
+    return make_letter(coordinator)
+
+
+VALID_ENDORSEMENT = {
+    "organisation": "Coalition for Housing Rights",
+    "organisation_type": "ngo",
+    "country": "MY",
+    "city": "Kuala Lumpur",
+    "website": "www.housing-rights.example.org",
+    "contact_name": "Siti Rahman",
+    "contact_role": "Director",
+    "email": "siti@housing-rights.example.org",
+    "comment": "Housing is a human right.",
+    "consent_public": "y",
+}
+
+
+@pytest.fixture
+def endorse(client):
+    """Submit the public form as a CSO would, CSRF token included."""
+
+    def submit(letter, **fields):
+        page = client.get(f"/letters/{letter.slug}")
+        data = {**VALID_ENDORSEMENT, **fields, "csrf_token": csrf_from(page.get_data(as_text=True))}
+        data = {k: v for k, v in data.items() if v is not None}
+        return client.post(f"/letters/{letter.slug}", data=data)
+
+    return submit
+
+
+# -- mail -------------------------------------------------------------------------------
+
+LINK_PATTERN = re.compile(r"https?://\S+")
+
+
+class Outbox:
+    """The stored outbox, read as a coordinator would."""
+
+    def messages(self, to: str | None = None, kind: str | None = None) -> list[OutboxMessage]:
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        if to is not None:
+            query = query.where(OutboxMessage.recipient == to)
+        if kind is not None:
+            query = query.where(OutboxMessage.kind == kind)
+        db.session.expire_all()
+        return list(db.session.scalars(query))
+
+    def last(self, to: str | None = None, kind: str | None = None) -> OutboxMessage:
+        found = self.messages(to, kind)
+        assert found, f"no {kind or ''} message to {to or 'anyone'}"
+        return found[-1]
+
+    def link(self, to: str, kind: str = "confirm", containing: str = "/confirm/") -> str:
+        links = [link for link in LINK_PATTERN.findall(self.last(to, kind).text_body) if containing in link]
+        assert links, f"no link containing {containing} in the {kind} message"
+        return links[0]
+
+
+@pytest.fixture
+def outbox(app) -> Outbox:
+    return Outbox()
+
+
+def path_of(link: str) -> str:
+    """The path of an emailed link, to follow it with the test client."""
+    return "/" + link.split("://", 1)[1].split("/", 1)[1]
+
+
+@dataclass
+class ReceivedMail:
+    envelope_to: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class SMTPServer:
+    host: str
+    port: int
+    received: list[ReceivedMail] = field(default_factory=list)
+
+
+class _Recorder:
+    def __init__(self, server: SMTPServer):
+        self.server = server
+
+    async def handle_DATA(self, smtp, session, envelope):
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        self.server.received.append(ReceivedMail(list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 that records what it receives."""
+    from aiosmtpd.controller import Controller
+
+    server = SMTPServer("127.0.0.1", free_port())
+    controller = Controller(_Recorder(server), hostname=server.host, port=server.port)
+    controller.start()
+    yield server
+    controller.stop()
