@@ -72,6 +72,7 @@ def _configure_logging(app: Flask) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    logger.propagate = False  # Alembic's logging config adds a root handler: print once
 
 
 def _configure_proxy(app: Flask) -> None:

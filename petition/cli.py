@@ -15,10 +15,11 @@ from flask_migrate import upgrade
 from .extensions import db
 from .services import accounts
 from .services.mail import deliver_due, mail_server_configured
+from .services.notifications import send_digests as queue_digests
 
 
 def register(app: Flask) -> None:
-    for command in (init_db, create_coordinator, demo, send_mail):
+    for command in (init_db, create_coordinator, demo, send_mail, send_digests):
         app.cli.add_command(command)
 
 
@@ -105,3 +106,13 @@ def _sleep_unless_stopping(seconds: float, stopping: list) -> None:
     deadline = time.monotonic() + seconds
     while not stopping and time.monotonic() < deadline:
         time.sleep(min(0.2, seconds))
+
+
+@click.command("send-digests")
+def send_digests() -> None:
+    """Queue the daily digest of new endorsements for letters that ask for one (run it from cron)."""
+    sent = queue_digests()
+    if not sent:
+        click.echo("No new endorsements to report.")
+    for slug, count in sent.items():
+        click.echo(f"{slug}: digest of {count} new endorsement{'s' if count != 1 else ''} queued.")

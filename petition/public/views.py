@@ -187,3 +187,27 @@ def signed(slug: str):
     return render_template("export/signed_letter.html", signed=signed_letter(letter, group_by),
                            body=render_markdown(letter.body), group_by=group_by, groupings=GROUPINGS,
                            paper=paper)
+
+
+@bp.route("/withdraw/<token>", methods=["GET", "POST"])
+@limiter.limit("20/hour", methods=["POST"])
+def withdraw(token: str):
+    form = ActionForm()
+    try:
+        endorsement = endorsing.endorsement_to_withdraw(token)
+    except TokenInvalid:
+        return render_template("public/link_invalid.html"), 400
+    except TokenExpired:
+        return render_template("public/withdraw_expired.html"), 410
+    except endorsing.EndorsementNotFound:
+        abort(404)
+    except endorsing.AlreadyWithdrawn as done:
+        return render_template("public/withdrawn.html", letter=done.endorsement.letter,
+                               organisation=done.endorsement.organisation, already=True)
+    if request.method == "POST":
+        if not form.validate():
+            abort(400)
+        endorsement = endorsing.withdraw_endorsement(token)
+        return render_template("public/withdrawn.html", letter=endorsement.letter,
+                               organisation=endorsement.organisation, already=False)
+    return render_template("public/withdraw.html", endorsement=endorsement, letter=endorsement.letter, form=form)

@@ -20,6 +20,7 @@ from ..models import AuditEvent, Coordinator, Endorsement, EndorsementStatus, Le
 from ..models.endorsements import NAME_HOLDING, email_key, organisation_key
 from ..tokens import Purpose, TokenExpired, make_token, read_token
 from .mail import queue_message
+from .notifications import queue_new_endorsement_notice
 
 
 class EndorsementError(Exception):
@@ -233,6 +234,7 @@ def confirm_endorsement(token: str) -> Endorsement:
         raise NameTaken(db.session.get(Endorsement, endorsement.id)) from None
     db.session.add(AuditEvent(action="endorsement.confirmed", letter_id=letter.id, endorsement_id=endorsement.id))
     _queue_thank_you(endorsement)
+    queue_new_endorsement_notice(endorsement)
     db.session.commit()
     return endorsement
 
@@ -264,8 +266,52 @@ def _queue_thank_you(endorsement: Endorsement) -> None:
         letter=letter,
         endorsement=endorsement,
         letter_link=public_url("public.letter", slug=letter.slug),
+        withdraw_link=public_url("public.withdraw",
+                                 token=make_token(Purpose.WITHDRAW, {"endorsement": endorsement.id})),
         awaiting_approval=endorsement.status == EndorsementStatus.CONFIRMED,
     )
+
+
+# -- withdrawing ------------------------------------------------------------------
+
+
+class AlreadyWithdrawn(EndorsementError):
+    def __init__(self, endorsement: Endorsement):
+        super().__init__("This endorsement was already withdrawn.")
+        self.endorsement = endorsement
+
+
+def endorsement_to_withdraw(token: str) -> Endorsement:
+    """The endorsement a withdraw link is for; TokenInvalid, TokenExpired,
+    EndorsementNotFound or AlreadyWithdrawn otherwise."""
+    endorsement = _endorsement_from_token(Purpose.WITHDRAW, token, "WITHDRAW_TOKEN_MAX_AGE")
+    if endorsement.status == EndorsementStatus.WITHDRAWN:
+        raise AlreadyWithdrawn(endorsement)
+    return endorsement
+
+
+def withdraw_endorsement(token: str) -> Endorsement:
+    """Take the organisation off the letter: off public lists, counts and exports,
+    private contact fields erased, an audit record kept. Tells the endorser once."""
+    endorsement = endorsement_to_withdraw(token)
+    letter = endorsement.letter
+    queue_message(
+        "withdrawn",
+        endorsement.email,
+        f"Your endorsement is withdrawn: {letter.title}",
+        letter_id=letter.id,
+        letter=letter,
+        organisation=endorsement.organisation,
+        letter_link=public_url("public.letter", slug=letter.slug),
+    )
+    previous = endorsement.status
+    endorsement.status = EndorsementStatus.WITHDRAWN
+    endorsement.withdrawn_at = utcnow()
+    endorsement.erase_private_fields()
+    db.session.add(AuditEvent(action="endorsement.withdrawn", letter_id=letter.id, endorsement_id=endorsement.id,
+                              detail=f"was {previous}"))
+    db.session.commit()
+    return endorsement
 
 
 # -- moderating -------------------------------------------------------------------
