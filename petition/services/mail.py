@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import smtplib
+import queue
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..clock import utcnow
-from ..extensions import db, mail
+from ..extensions import db
 from ..models import DeliveryAttempt, OutboxMessage, OutboxStatus
 
 log = logging.getLogger("petition.mail")
@@ -76,13 +77,12 @@ def _after_commit(session: Session) -> None:
     if not messages:
         return
     app = current_app._get_current_object()
-    ids = [m.id for m in messages]
     for message in messages:
         # The console is the development mail reader: show where each link goes.
         log.info("Queued email #%s to %s: %s\n%s", message.id, message.recipient, message.subject,
                  message.text_body)
     if mail_server_configured(app) and app.config["MAIL_DELIVERY"] == "thread":
-        threading.Thread(target=_deliver_in_background, args=(app, ids), daemon=True).start()
+        background.submit(app, [m.id for m in messages])
 
 
 @event.listens_for(Session, "after_rollback")
@@ -90,14 +90,46 @@ def _after_rollback(session: Session) -> None:
     session.info.pop(_NEW_MESSAGES, None)
 
 
-def _deliver_in_background(app: Flask, ids: list[int]) -> None:
-    with app.app_context():
-        try:
-            deliver_due(worker=f"web-{os.getpid()}-{threading.get_ident()}", only_ids=ids)
-        except Exception:  # the worker will try again; never crash the thread noisily
-            log.exception("Background delivery failed; the worker will retry")
-        finally:
-            db.session.remove()
+class BackgroundDelivery:
+    """One sender thread per process, fed by a queue: a request only enqueues ids,
+    and a slow or stalled mail server delays mail, never requests or the
+    database pool. Anything it fails to send stays due for the worker."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[Flask, list[int]]] = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def submit(self, app: Flask, ids: list[int]) -> None:
+        with self._lock:
+            # A gunicorn worker forked from a parent inherits no running thread.
+            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="mail-delivery", daemon=True)
+                self._thread.start()
+        self._queue.put((app, ids))
+
+    def wait(self) -> None:
+        """Block until everything submitted so far was tried (for tests and benchmarks)."""
+        self._queue.join()
+
+    def _run(self) -> None:
+        while True:
+            app, ids = self._queue.get()
+            try:
+                with app.app_context():
+                    try:
+                        deliver_due(worker=f"web-{os.getpid()}", only_ids=ids)
+                    finally:
+                        db.session.remove()
+            except Exception:  # the worker will retry; keep this thread alive
+                log.exception("Background delivery failed; the worker will retry")
+            finally:
+                self._queue.task_done()
+
+
+background = BackgroundDelivery()
 
 
 # -- delivery -------------------------------------------------------------------
@@ -205,18 +237,21 @@ def deliver_due(worker: str, limit: int = 100, only_ids: list[int] | None = None
     for message_id in due_message_ids(now, limit, only_ids):
         if not claim(message_id, worker, now):
             continue
-        message = db.session.get(OutboxMessage, message_id)
-        error = _send(message)
-        _record_attempt(message, worker, error, report)
+        outgoing = _as_flask_mail_message(db.session.get(OutboxMessage, message_id))
+        # Hand the connection back to the pool before talking to SMTP: a stalled
+        # mail server must not starve the web requests of database connections.
+        db.session.commit()
+        error = _send(outgoing)
+        _record_attempt(db.session.get(OutboxMessage, message_id), worker, error, report)
     return report
 
 
-def _send(message: OutboxMessage) -> str | None:
+def _send(message: Message) -> str | None:
     """Hand one message to the SMTP server; the error text, or None once it is accepted."""
-    connection = _TimeoutConnection(mail)
+    connection = _TimeoutConnection(current_app.extensions["mail"])
     try:
         connection.host = connection.configure_host()
-        connection.send(_as_flask_mail_message(message))
+        connection.send(message)
     except (smtplib.SMTPException, OSError) as error:
         _close_quietly(connection)
         return f"{type(error).__name__}: {error}"
