@@ -73,6 +73,8 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
+    # Per client address. Generous: a workshop of CSOs may endorse from one office network.
+    ENDORSE_RATE_LIMIT = os.environ.get("ENDORSE_RATE_LIMIT", "60/hour")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -58,7 +58,7 @@ def letter(slug: str):
 
 
 def _endorse_limit() -> str:
-    return current_app.config.get("ENDORSE_RATE_LIMIT", "20/hour")
+    return current_app.config["ENDORSE_RATE_LIMIT"]
 
 
 @bp.post("/letters/<slug>")

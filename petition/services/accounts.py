@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from werkzeug.security import check_password_hash, generate_password_hash
+
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Coordinator
@@ -11,6 +13,11 @@ from ..models import Coordinator
 
 class AccountError(Exception):
     pass
+
+
+# Checked against when the address is unknown, so a wrong address takes as long
+# as a wrong password and sign-in does not reveal which addresses exist.
+_UNKNOWN_ACCOUNT_HASH = generate_password_hash("no account has this password")
 
 
 def find_coordinator(email: str) -> Coordinator | None:
@@ -40,7 +47,10 @@ def set_password(coordinator: Coordinator, password: str) -> None:
 def authenticate(email: str, password: str) -> Coordinator | None:
     """The active coordinator with these credentials, or None."""
     coordinator = find_coordinator(email)
-    if coordinator is None or not coordinator.is_active or not coordinator.check_password(password):
+    if coordinator is None:
+        check_password_hash(_UNKNOWN_ACCOUNT_HASH, password)
+        return None
+    if not coordinator.check_password(password) or not coordinator.is_active:
         return None
     coordinator.last_sign_in_at = utcnow()
     db.session.commit()

@@ -7,11 +7,11 @@ import io
 from dataclasses import dataclass
 from itertools import groupby
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..choices import country_name, organisation_type_label
 from ..extensions import db
-from ..models import Endorsement, Letter, Revision
+from ..models import Endorsement, EndorsementStatus, Letter, Revision
 from .letters import letter_counts
 from .listing import PublicEndorsement, all_listed_endorsements
 
@@ -51,10 +51,11 @@ def signed_letter(letter: Letter, group_by: str = "") -> SignedLetter:
     counts = letter_counts(letter)
     earlier = 0
     if revision is not None:
-        earlier = db.session.query(Endorsement).filter(
-            Endorsement.letter_id == letter.id, Endorsement.status == "published",
-            Endorsement.revision_id != revision.id,
-        ).count()
+        earlier = db.session.scalar(
+            select(func.count()).where(Endorsement.letter_id == letter.id,
+                                       Endorsement.status == EndorsementStatus.PUBLISHED,
+                                       Endorsement.revision_id != revision.id)
+        )
     return SignedLetter(letter, revision, groups, counts.published, counts.listed, earlier)
 
 
