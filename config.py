@@ -76,6 +76,7 @@ class Config:
     # Per client address. Generous: a workshop of CSOs may endorse from one office network.
     ENDORSE_RATE_LIMIT = os.environ.get("ENDORSE_RATE_LIMIT", "60/hour")
 
+    PASSWORD_HASH_METHOD = "scrypt"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -101,6 +102,7 @@ class TestingConfig(Config):
     MAIL_DELIVERY = "worker"
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast: tests hash a password in almost every test
 
 
 class ProductionConfig(Config):

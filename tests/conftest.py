@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import create_engine, select, text
 
 from petition import create_app
@@ -90,9 +91,17 @@ def app_config(database_url, tmp_path) -> dict:
     return {"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(tmp_path / "instance")}
 
 
+def _fresh_g(sender, **extra) -> None:
+    # The test keeps one app context open (to query the database directly), and
+    # Flask reuses it for each request: start every request with an empty `g`, as
+    # in production, so no signed-in user or CSRF token leaks between clients.
+    g.__dict__.clear()
+
+
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    request_started.connect(_fresh_g, app)
     with app.app_context():
         yield app
         db.session.remove()

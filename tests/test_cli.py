@@ -1,0 +1,250 @@
+"""The commands an administrator runs (`flask --app petition ...`): init-db,
+create-coordinator and demo; and the migrations init-db applies, which must
+describe exactly the schema the models declare."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, func, inspect, select, text
+
+from conftest import _postgres_url, csrf_from
+from petition.extensions import db
+from petition.models import Coordinator, Endorsement, Letter, Revision
+
+LONG_PASSWORD = "a long enough password"
+
+
+def migrations_head(app) -> str:
+    return ScriptDirectory(app.extensions["migrate"].directory).get_current_head()
+
+
+def schema_version() -> list[str]:
+    return list(db.session.scalars(text("SELECT version_num FROM alembic_version")))
+
+
+def table_names() -> set[str]:
+    return set(inspect(db.engine).get_table_names())
+
+
+def coordinators() -> list[Coordinator]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Coordinator).order_by(Coordinator.id)))
+
+
+def sign_in(client, email: str, password: str):
+    token = csrf_from(client.get("/coordinator/sign-in").get_data(as_text=True))
+    return client.post("/coordinator/sign-in", data={"email": email, "password": password, "csrf_token": token})
+
+
+def signs_in(app, email: str, password: str) -> bool:
+    """Whether a fresh browser signs in with these credentials and reaches the dashboard."""
+    client = app.test_client()
+    response = sign_in(client, email, password)
+    if response.status_code != 302:
+        assert response.status_code == 400
+        return False
+    return "Draft a new letter" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+# -- init-db ------------------------------------------------------------------------------------
+
+
+FRESH_SCHEMA = "cli_fresh"
+
+
+@pytest.fixture
+def fresh_database(backend, tmp_path):
+    """An empty database: a new SQLite file, or a new PostgreSQL schema of its own
+    (so the migrated test schema the other tests use stays as it is)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+        return
+    url = _postgres_url()
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {FRESH_SCHEMA} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {FRESH_SCHEMA}"))
+    yield url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{FRESH_SCHEMA}"
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {FRESH_SCHEMA} CASCADE"))
+    engine.dispose()
+
+
+class TestInitDbOnAFreshDatabase:
+    @pytest.fixture
+    def app_config(self, fresh_database, tmp_path):
+        return {"SQLALCHEMY_DATABASE_URI": fresh_database, "INSTANCE_PATH": str(tmp_path / "instance")}
+
+    def test_init_db_applies_every_migration(self, app, runner):
+        assert table_names() == set(), "the database starts empty"
+
+        result = runner.invoke(args=["init-db"])
+
+        assert result.exit_code == 0, result.output
+        assert "Database is up to date" in result.output
+        assert set(db.metadata.tables) <= table_names()
+        assert {"letters", "revisions", "endorsements", "coordinators", "outbox_messages"} <= table_names()
+        assert schema_version() == [migrations_head(app)]
+
+    def test_running_init_db_again_is_harmless(self, app, runner, client):
+        assert runner.invoke(args=["init-db"]).exit_code == 0
+        created = runner.invoke(args=["create-coordinator", "amina@example.org", "--password", LONG_PASSWORD])
+        assert created.exit_code == 0, created.output
+
+        result = runner.invoke(args=["init-db"])
+
+        assert result.exit_code == 0, result.output
+        assert schema_version() == [migrations_head(app)]
+        assert [c.email for c in coordinators()] == ["amina@example.org"], "nothing stored is lost"
+        assert signs_in(app, "amina@example.org", LONG_PASSWORD)
+
+
+def test_init_db_on_an_up_to_date_database_changes_nothing(app, runner):
+    letter_count = db.session.scalar(select(func.count()).select_from(Letter))
+
+    result = runner.invoke(args=["init-db"])
+
+    assert result.exit_code == 0, result.output
+    assert schema_version() == [migrations_head(app)]
+    assert db.session.scalar(select(func.count()).select_from(Letter)) == letter_count
+
+
+def test_the_migrations_match_the_models(app):
+    """A model change without its migration would make `init-db` build a schema the code does not expect."""
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+
+    assert differences == []
+
+
+def test_the_migrations_form_one_line_of_history(app):
+    script = ScriptDirectory(app.extensions["migrate"].directory)
+
+    assert len(script.get_heads()) == 1, "two heads: merge the branches before release"
+    assert [revision.down_revision for revision in script.walk_revisions()][-1] is None
+
+
+# -- create-coordinator -------------------------------------------------------------------------
+
+
+def test_create_coordinator_makes_an_account_that_can_sign_in(app, runner):
+    result = runner.invoke(args=["create-coordinator", "Ngozi@Example.org", "--name", "Ngozi Okafor",
+                                 "--password", LONG_PASSWORD])
+
+    assert result.exit_code == 0, result.output
+    assert "Coordinator ngozi@example.org created." in result.output
+    assert "https://letters.example.org/coordinator/sign-in" in result.output
+    [account] = coordinators()
+    assert (account.email, account.name, account.active) == ("ngozi@example.org", "Ngozi Okafor", True)
+    assert LONG_PASSWORD not in account.password_hash, "only a hash is stored"
+    assert LONG_PASSWORD not in result.output
+    assert signs_in(app, "ngozi@example.org", LONG_PASSWORD)
+    assert not signs_in(app, "ngozi@example.org", "another long password")
+
+
+def test_create_coordinator_names_the_account_after_its_address_by_default(app, runner):
+    result = runner.invoke(args=["create-coordinator", "amina@example.org", "--password", LONG_PASSWORD])
+
+    assert result.exit_code == 0, result.output
+    assert coordinators()[0].name == "amina"
+
+
+def test_create_coordinator_asks_for_the_password_twice_when_not_given(app, runner):
+    result = runner.invoke(args=["create-coordinator", "amina@example.org"],
+                           input=f"{LONG_PASSWORD}\n{LONG_PASSWORD}\n")
+
+    assert result.exit_code == 0, result.output
+    assert "Password" in result.output and "Repeat for confirmation" in result.output
+    assert LONG_PASSWORD not in result.output, "the password is not echoed"
+    assert signs_in(app, "amina@example.org", LONG_PASSWORD)
+
+
+def test_create_coordinator_refuses_a_mistyped_confirmation(app, runner):
+    result = runner.invoke(args=["create-coordinator", "amina@example.org"],
+                           input=f"{LONG_PASSWORD}\nsomething else entirely\n")
+
+    assert result.exit_code != 0
+    assert "The two entered values do not match." in result.output
+    assert coordinators() == []
+
+
+def test_create_coordinator_refuses_an_address_already_in_use(app, runner):
+    assert runner.invoke(args=["create-coordinator", "amina@example.org", "--password", LONG_PASSWORD]).exit_code == 0
+
+    result = runner.invoke(args=["create-coordinator", "AMINA@example.org", "--password", "a different password"])
+
+    assert result.exit_code != 0
+    assert "There is already a coordinator with the address" in result.output
+    assert "Traceback" not in result.output
+    assert len(coordinators()) == 1
+    assert signs_in(app, "amina@example.org", LONG_PASSWORD), "the first account keeps its password"
+
+
+def test_create_coordinator_refuses_a_short_password(app, runner):
+    result = runner.invoke(args=["create-coordinator", "amina@example.org", "--password", "short"])
+
+    assert result.exit_code != 0
+    assert "Choose a password of at least 10 characters." in result.output
+    assert coordinators() == []
+
+
+@pytest.mark.parametrize("address", ["not-an-email", "amina@", "@example.org", "amina@example..org",
+                                     "amina @example.org"])
+def test_create_coordinator_refuses_an_invalid_address(app, runner, address):
+    result = runner.invoke(args=["create-coordinator", address, "--password", LONG_PASSWORD])
+
+    assert result.exit_code != 0
+    assert "Invalid value for EMAIL" in result.output
+    assert "Traceback" not in result.output
+    assert coordinators() == []
+
+
+# -- demo ---------------------------------------------------------------------------------------
+
+
+def printed_sign_in(output: str) -> tuple[str, str]:
+    email = re.search(r"email:\s+(\S+)", output)
+    password = re.search(r"password:\s+(\S+)", output)
+    assert email and password, f"no sign-in printed:\n{output}"
+    return email.group(1), password.group(1)
+
+
+def test_demo_loads_the_sample_campaign_and_prints_a_working_sign_in(app, runner, client):
+    result = runner.invoke(args=["demo"])
+
+    assert result.exit_code == 0, result.output
+    assert "https://letters.example.org/letters/ratify-op-icescr" in result.output
+    assert "https://letters.example.org/coordinator/sign-in" in result.output
+    email, password = printed_sign_in(result.output)
+    assert signs_in(app, email, password)
+    [letter] = db.session.scalars(select(Letter)).all()
+    assert (letter.slug, letter.status) == ("ratify-op-icescr", "open")
+    assert len(db.session.scalars(select(Revision)).all()) == 1
+    statuses = sorted(e.status for e in db.session.scalars(select(Endorsement)))
+    assert statuses.count("published") >= 3 and "confirmed" in statuses, "endorsements to list and to approve"
+    page = client.get("/letters/ratify-op-icescr").get_data(as_text=True)
+    assert "Coalition for Housing Rights" in page
+    assert 'name="organisation"' in page, "the demo letter is open for endorsements"
+
+
+def test_demo_can_run_again_without_duplicating_anything(app, runner):
+    first = runner.invoke(args=["demo"])
+    db.session.expire_all()
+    endorsements = sorted((e.id, e.status) for e in db.session.scalars(select(Endorsement)))
+
+    second = runner.invoke(args=["demo"])
+
+    assert second.exit_code == 0, second.output
+    db.session.expire_all()
+    assert len(db.session.scalars(select(Letter)).all()) == 1
+    assert len(db.session.scalars(select(Revision)).all()) == 1
+    assert sorted((e.id, e.status) for e in db.session.scalars(select(Endorsement))) == endorsements
+    assert [c.email for c in coordinators()] == [printed_sign_in(second.output)[0]]
+    assert signs_in(app, *printed_sign_in(second.output)), "the password printed last is the one that works"
+    assert printed_sign_in(first.output)[1] != printed_sign_in(second.output)[1]
