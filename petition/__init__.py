@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 class IdConverter(IntegerConverter):
     """A database id: a positive integer that fits every database's integer column."""
 
+    regex = r"[0-9]+"  # ASCII digits only: "\d" would also take "١" (Arabic-Indic one) as 1
+
     def __init__(self, map, *args, **kwargs):
         super().__init__(map, min=1, max=2**31 - 1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Go back, check what you entered and try again."),
@@ -38,6 +38,9 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            # HTTP requires a 405 to say which methods the address does accept.
+            return (*render_error(error.code), {"Allow": ", ".join(error.valid_methods)})
         return render_error(error.code)
 
     @app.errorhandler(500)

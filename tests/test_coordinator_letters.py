@@ -571,8 +571,6 @@ Your Excellency,
 """
 
 
-# The share box's own markup (select the link on focus), not anything a letter can bring.
-SITE_OWN_HANDLERS = {("input", "onfocus", "this.select()")}
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background"}
 
 
@@ -592,7 +590,7 @@ class UnsafeMarkup(HTMLParser):
         for name, value in attrs:
             # Browsers ignore spaces and control characters inside a URL's scheme.
             squeezed = re.sub(r"[\s\x00-\x1f]", "", value or "").lower()
-            if name.startswith("on") and (tag, name, value) not in SITE_OWN_HANDLERS:
+            if name.startswith("on"):
                 self.problems.append(f"event handler {name}={value!r} on <{tag}>")
             if name in URL_ATTRIBUTES and squeezed.startswith(("javascript:", "vbscript:", "data:")):
                 self.problems.append(f"script link {name}={value!r} on <{tag}>")

@@ -13,6 +13,7 @@ from ..services import endorsements as endorsing
 from ..services import letters as letters_service
 from ..services.exports import endorsements_csv
 from ..services.letters import letter_counts
+from ..services.listing import page_number
 from ..services.mail import mail_server_configured, retry_message
 from ..text import render_markdown
 from . import bp
@@ -90,7 +91,7 @@ def letter(letter_id: int):
     query = select(Endorsement).where(Endorsement.letter_id == letter.id).order_by(Endorsement.created_at.desc())
     if shown != "all":
         query = query.where(Endorsement.status == shown)
-    page = db.paginate(query, page=max(request.args.get("page", 1, type=int), 1), per_page=100, error_out=False)
+    page = db.paginate(query, page=request.args.get("page", 1, type=page_number), per_page=100, error_out=False)
     awaiting = list(db.session.scalars(
         select(Endorsement).where(Endorsement.letter_id == letter.id, Endorsement.status == "confirmed")
         .order_by(Endorsement.confirmed_at)
@@ -184,7 +185,7 @@ def outbox():
     query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
     if shown != "all":
         query = query.where(OutboxMessage.status == shown)
-    page = db.paginate(query, page=max(request.args.get("page", 1, type=int), 1), per_page=50, error_out=False)
+    page = db.paginate(query, page=request.args.get("page", 1, type=page_number), per_page=50, error_out=False)
     return render_template("coordinator/outbox.html", messages=page, shown=shown,
                            statuses=("all", *OutboxStatus), mail_server=mail_server_configured())
 

@@ -10,7 +10,7 @@ from ..models.endorsements import email_key
 from ..services import endorsements as endorsing
 from ..services.exports import GROUPINGS, signed_letter
 from ..services.letters import find_public_letter, letter_counts, public_letters
-from ..services.listing import clean_search, listed_countries, listed_endorsements
+from ..services.listing import clean_search, listed_countries, listed_endorsements, page_number
 from ..text import render_markdown
 from ..tokens import TokenExpired, TokenInvalid
 from . import bp
@@ -35,8 +35,8 @@ def index():
 def _letter_page(letter, form: EndorseForm, status: int = 200):
     search = clean_search(request.args.get("q"))
     country = clean_search(request.args.get("country"), 2).upper()
-    page = request.args.get("page", 1, type=int)
-    endorsements = listed_endorsements(letter, search=search, country=country, page=max(page, 1),
+    page = request.args.get("page", 1, type=page_number)
+    endorsements = listed_endorsements(letter, search=search, country=country, page=page,
                                        per_page=current_app.config["PUBLIC_PAGE_SIZE"])
     return render_template(
         "public/letter.html",
@@ -162,8 +162,10 @@ def thank_you(slug: str):
 def endorsements_json(slug: str):
     letter = _letter_or_404(slug)
     search = clean_search(request.args.get("q"))
-    page = max(request.args.get("page", 1, type=int), 1)
-    result = listed_endorsements(letter, search=search, page=page, per_page=current_app.config["PUBLIC_PAGE_SIZE"])
+    country = clean_search(request.args.get("country"), 2).upper()
+    page = request.args.get("page", 1, type=page_number)
+    result = listed_endorsements(letter, search=search, country=country, page=page,
+                                 per_page=current_app.config["PUBLIC_PAGE_SIZE"])
     counts = letter_counts(letter)
     return jsonify(
         letter={"slug": letter.slug, "title": letter.title, "status": letter.status, "goal": letter.goal},

@@ -62,6 +62,20 @@ def clean_search(text: str | None, max_length: int = 100) -> str:
     return text.strip()[:max_length]
 
 
+# Beyond this a page number is a typo or a probe; a larger one would overflow
+# the database's integer OFFSET (SQLite raises OverflowError, a 500).
+MAX_PAGE = 100_000
+
+
+def page_number(value: str) -> int:
+    """A ?page= value safe for any database: a plain number from 1 to MAX_PAGE.
+    Anything else raises ValueError, so ``request.args.get("page", 1, type=page_number)``
+    falls back to the first page."""
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PAGE:
+        raise ValueError(f"not a page number: {value[:20]!r}")
+    return int(value)
+
+
 def _listed(letter: Letter) -> Select:
     return select(Endorsement).where(
         Endorsement.letter_id == letter.id,
@@ -76,8 +90,9 @@ def listed_endorsements(letter: Letter, search: str = "", country: str = "", pag
     query = _listed(letter)
     if search:
         key = organisation_key(search)
-        like = f"%{search.lower()}%"
-        conditions = [func.lower(Endorsement.city).like(like)]
+        # % and _ typed in the box are searched for, not wildcards.
+        literal = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions = [func.lower(Endorsement.city).like(f"%{literal}%", escape="\\")]
         if key:
             conditions.append(Endorsement.organisation_key.like(f"%{key}%"))
         query = query.where(or_(*conditions))

@@ -1,0 +1,373 @@
+"""The signed letter ready to print for a head of state, and the coordinators' CSV of
+every endorsement."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import itertools
+import re
+from html import unescape
+
+import pytest
+
+from conftest import make_letter
+from petition.clock import utcnow
+from petition.extensions import db
+from petition.models import Endorsement, EndorsementStatus, Revision
+from petition.services.letters import LetterDraft, close_letter, update_letter
+
+PLATFORM = "Malaysian Platform for ESCR"
+_addresses = itertools.count(1)
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "PLATFORM_NAME": PLATFORM}
+
+
+def add_endorsement(letter, organisation: str, status: str = EndorsementStatus.PUBLISHED,
+                    consent_public: bool = True, revision: Revision | None = None, **fields) -> Endorsement:
+    """Store an endorsement as if it had gone through the form and the email link."""
+    now = utcnow()
+    values = dict(organisation_type="ngo", country="MY", city="", website="", comment="",
+                  contact_name="Contact Person", contact_role="Director")
+    values.update(fields)
+    email = values.pop("email", f"contact{next(_addresses)}@example.org")
+    endorsement = Endorsement(
+        letter_id=letter.id, revision_id=(revision or letter.current_revision).id, status=status,
+        consent_public=consent_public, created_at=now,
+        confirmed_at=None if status == EndorsementStatus.PENDING else now,
+        published_at=now if status == EndorsementStatus.PUBLISHED else None,
+        **values,
+    )
+    endorsement.set_organisation(organisation)
+    endorsement.set_email(email)
+    db.session.add(endorsement)
+    db.session.commit()
+    return endorsement
+
+
+def entry_names(html: str) -> list[str]:
+    return [unescape(name) for name in re.findall(r'<span class="entry__name"[^>]*>(.*?)</span>', html, re.S)]
+
+
+def groups_of(html: str) -> dict[str, list[str]]:
+    """Each group heading of the signed letter with the names listed under it."""
+    found = {}
+    for block in html.split('<h3 class="endorsers__group">')[1:]:
+        heading, rest = block.split("</h3>", 1)
+        found[unescape(heading)] = entry_names(rest.split("</ol>", 1)[0])
+    return found
+
+
+def signed(client, letter, **query) -> str:
+    response = client.get(f"/letters/{letter.slug}/signed", query_string=query)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def revise(letter, coordinator, **changes) -> Revision:
+    draft = LetterDraft(**{**letter.text_parts(), "language": letter.language, "goal": letter.goal,
+                           "deadline": letter.deadline, "requires_approval": letter.requires_approval,
+                           "notify": letter.notify, **changes})
+    revision = update_letter(letter, draft, coordinator, note="Clarified the request")
+    assert revision is not None
+    return revision
+
+
+# -- the signed letter -----------------------------------------------------------------
+
+
+def test_signed_letter_has_letterhead_date_addressee_text_closing_and_signature(client, clock, letter):
+    html = signed(client, letter)
+
+    assert f'<p class="letterhead__name">{PLATFORM}</p>' in html
+    assert '<p class="letterhead__date">28 November 2026</p>' in html
+    assert '<p class="addressee">H.E. the President of the Republic</p>' in html
+    assert '<h1 class="subject">Ratify the OP-ICESCR</h1>' in html
+    assert "We urge you to <strong>ratify</strong> the Optional Protocol." in html
+    assert "Respectfully," in html.split('class="closing"')[1].split("</p>")[0]
+    assert "The National Platform" in html.split('class="signature"')[1].split("</p>")[0]
+    assert 'href="/static/css/print.css"' in html
+
+
+def test_closed_letter_is_dated_the_day_it_closed(client, clock, coordinator):
+    letter = make_letter(coordinator)
+    clock.advance(days=20)
+    close_letter(letter, coordinator)
+    clock.advance(days=30)
+
+    html = signed(client, letter)
+
+    assert '<p class="letterhead__date">18 December 2026</p>' in html
+
+
+def test_signed_letter_counts_every_published_endorsement_and_says_how_many_are_unnamed(client, letter):
+    add_endorsement(letter, "Alpha Rights")
+    add_endorsement(letter, "Beta Union")
+    add_endorsement(letter, "Gamma Network")
+    add_endorsement(letter, "Quiet Foundation", consent_public=False)
+    add_endorsement(letter, "Not Yet Confirmed", status=EndorsementStatus.PENDING)
+    add_endorsement(letter, "Awaiting Approval", status=EndorsementStatus.CONFIRMED)
+    add_endorsement(letter, "Turned Down", status=EndorsementStatus.REJECTED)
+    add_endorsement(letter, "Changed Their Mind", status=EndorsementStatus.WITHDRAWN)
+
+    html = signed(client, letter)
+
+    assert "Endorsed by 4 organisations</h2>" in html
+    assert "3 are listed below; 1 asked not to be named publicly." in html
+    assert entry_names(html) == ["Alpha Rights", "Beta Union", "Gamma Network"]
+    for absent in ("Quiet Foundation", "Not Yet Confirmed", "Awaiting Approval", "Turned Down", "Changed Their Mind"):
+        assert absent not in html
+
+
+def test_signed_letter_with_one_endorsement_uses_the_singular_and_no_note(client, letter):
+    add_endorsement(letter, "Alpha Rights")
+
+    html = signed(client, letter)
+
+    assert "Endorsed by 1 organisation</h2>" in html
+    assert "asked not to be named" not in html
+
+
+def test_signed_letter_lists_endorsers_alphabetically_with_type_city_and_country(client, letter):
+    add_endorsement(letter, "Zenith Workers' Union", organisation_type="trade_union", city="Penang")
+    add_endorsement(letter, "asociación derechos ya", country="UY", city="Montevideo")
+    add_endorsement(letter, "Coalition for Housing Rights", organisation_type="network")
+
+    html = signed(client, letter)
+
+    assert entry_names(html) == ["asociación derechos ya", "Coalition for Housing Rights", "Zenith Workers' Union"]
+    assert "Non-governmental organisation (NGO), <span dir=\"auto\">Montevideo</span>, Uruguay" in html
+    assert "Network, coalition or federation, Malaysia" in html
+    assert 'class="endorsers__group"' not in html
+
+
+def test_signed_letter_can_group_endorsers_by_type(client, letter):
+    add_endorsement(letter, "Zenith Workers' Union", organisation_type="trade_union")
+    add_endorsement(letter, "Beta Union", organisation_type="trade_union")
+    add_endorsement(letter, "Alpha Rights", organisation_type="ngo")
+
+    html = signed(client, letter, group="type")
+
+    assert groups_of(html) == {
+        "Non-governmental organisation (NGO) (1)": ["Alpha Rights"],
+        "Trade union or workers' organisation (2)": ["Beta Union", "Zenith Workers' Union"],
+    }
+    assert list(groups_of(html)) == ["Non-governmental organisation (NGO) (1)",
+                                     "Trade union or workers' organisation (2)"]
+
+
+def test_signed_letter_can_group_endorsers_by_country(client, letter):
+    add_endorsement(letter, "Women's Land Rights Collective", country="KE")
+    add_endorsement(letter, "Coalition for Housing Rights", country="MY")
+    add_endorsement(letter, "Asociación Derechos Ya", country="UY")
+    add_endorsement(letter, "Alpha Rights", country="MY")
+
+    html = signed(client, letter, group="country")
+
+    assert groups_of(html) == {
+        "Kenya (1)": ["Women's Land Rights Collective"],
+        "Malaysia (2)": ["Alpha Rights", "Coalition for Housing Rights"],
+        "Uruguay (1)": ["Asociación Derechos Ya"],
+    }
+    assert list(groups_of(html)) == ["Kenya (1)", "Malaysia (2)", "Uruguay (1)"]
+
+
+def test_signed_letter_is_a4_unless_letter_paper_is_asked_for(client, letter):
+    a4 = signed(client, letter)
+    us_letter = signed(client, letter, paper="letter")
+
+    assert "size: letter" not in a4
+    assert "<style>@page { size: letter; }</style>" in us_letter
+    assert '<option value="letter" selected>' in us_letter
+
+
+@pytest.mark.parametrize("query", [{"group": "colour"}, {"group": "TYPE"}, {"paper": "a3"}, {"paper": ""},
+                                   {"group": "type", "paper": "legal"}])
+def test_signed_letter_refuses_an_unknown_grouping_or_paper_size(client, letter, query):
+    response = client.get(f"/letters/{letter.slug}/signed", query_string=query)
+
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Error 400" in html and "Bad request" in html
+    assert 'class="site-header"' in html
+
+
+def test_signed_letter_shows_the_revision_and_the_fingerprint_of_its_text(client, clock, letter):
+    html = signed(client, letter)
+    revision = letter.current_revision
+
+    assert revision.number == 1
+    assert "Text: revision 1 of 28 November 2026." in html
+    assert f"<code>{revision.fingerprint}</code>" in html
+    assert "earlier revision" not in html
+
+
+def test_fingerprint_is_the_sha256_of_the_canonical_text_anyone_can_recompute(client, letter):
+    canonical = ("title:\nRatify the OP-ICESCR\n\n"
+                 "addressee:\nH.E. the President of the Republic\n\n"
+                 "body:\nWe urge you to **ratify** the Optional Protocol.\n\n"
+                 "closing:\nRespectfully,\n\n"
+                 "signature:\nThe National Platform")
+    expected = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    html = signed(client, letter)
+
+    assert letter.current_revision.fingerprint == expected
+    assert re.findall(r"<code>([0-9a-f]{64})</code>", html) == [expected]
+
+
+def test_a_revised_text_shows_the_new_revision_and_counts_endorsements_of_earlier_ones(client, coordinator, letter):
+    first = letter.current_revision
+    add_endorsement(letter, "Alpha Rights", revision=first)
+    add_endorsement(letter, "Quiet Foundation", revision=first, consent_public=False)
+    add_endorsement(letter, "Pending Forever", revision=first, status=EndorsementStatus.PENDING)
+    second = revise(letter, coordinator, body="We urge you to **ratify** the Optional Protocol this year.")
+    add_endorsement(letter, "Beta Union", revision=second)
+
+    html = signed(client, letter)
+
+    assert second.number == 2
+    assert "Text: revision 2 of" in html
+    assert f"<code>{second.fingerprint}</code>" in html
+    assert first.fingerprint not in html
+    assert second.fingerprint == letter.fingerprint != first.fingerprint
+    assert "We urge you to <strong>ratify</strong> the Optional Protocol this year." in html
+    assert "2 of these endorsements were given to an earlier revision of the text." in html
+
+
+def test_signed_letter_has_a_toolbar_for_screen_only_and_a_link_back(client, letter):
+    html = signed(client, letter)
+
+    toolbar = html.split('<nav class="toolbar"', 1)[1].split("</nav>", 1)[0]
+    assert f'href="/letters/{letter.slug}"' in toolbar
+    assert 'name="group"' in toolbar and 'name="paper"' in toolbar
+    assert "toolbar" not in html.split('<main class="document">', 1)[1]
+    assert f"Public list: https://letters.example.org/letters/{letter.slug}" in html
+
+
+def _css_blocks(css: str) -> dict[str, str]:
+    """Top-level selectors (and at-rules) of a stylesheet with their bodies."""
+    blocks, depth, start, selector = {}, 0, 0, ""
+    for i, char in enumerate(css):
+        if char == "{":
+            if depth == 0:
+                selector = re.sub(r"/\*.*?\*/", "", css[start:i], flags=re.S).strip()
+                start = i + 1
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                blocks[selector] = blocks.get(selector, "") + css[start:i]
+                start = i + 1
+    return blocks
+
+
+def test_print_stylesheet_sets_the_page_numbers_and_keeps_entries_whole(client):
+    response = client.get("/static/css/print.css")
+    assert response.status_code == 200
+    css = response.get_data(as_text=True)
+    response.close()
+    blocks = _css_blocks(css)
+
+    def rules_for(selector: str) -> str:
+        return "".join(body for selectors, body in blocks.items()
+                       if selector in (s.strip() for s in selectors.split(",")))
+
+    assert re.search(r"size:\s*A4", blocks["@page"])
+    assert "counter(page)" in blocks["@page"]
+    assert re.search(r"break-inside:\s*avoid", rules_for(".entry"))
+    assert re.search(r"\.toolbar\s*\{\s*display:\s*none", blocks["@media print"])
+    assert re.search(r"columns:\s*[2-9]", rules_for(".endorser-columns"))
+
+
+# -- the coordinators' CSV ---------------------------------------------------------------
+
+
+def read_csv(response) -> list[dict[str, str]]:
+    raw = response.get_data()
+    assert raw.startswith("\ufeff".encode("utf-8"))
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+
+
+def test_csv_export_needs_a_signed_in_coordinator(client, letter):
+    add_endorsement(letter, "Alpha Rights", email="private@alpha.example.org")
+
+    response = client.get(f"/coordinator/letters/{letter.id}/endorsements.csv")
+
+    assert response.status_code == 302
+    assert "/coordinator/sign-in" in response.headers["Location"]
+    assert b"private@alpha.example.org" not in response.get_data()
+
+
+def test_csv_export_has_every_endorsement_of_the_letter_with_the_private_fields(client, signed_in, letter):
+    add_endorsement(letter, "Asociación Derechos Ya", country="UY", city="Montevideo", contact_name="Lucía Pérez",
+                    contact_role="Coordinadora", email="lucia@derechos.example.org", comment="¡Sí!")
+    add_endorsement(letter, "Quiet Foundation", consent_public=False, email="quiet@example.org")
+    add_endorsement(letter, "Not Yet Confirmed", status=EndorsementStatus.PENDING)
+    add_endorsement(letter, "Turned Down", status=EndorsementStatus.REJECTED)
+    other = make_letter(signed_in, title="Another letter")
+    add_endorsement(other, "Other Letter Endorser", email="other@example.org")
+
+    response = client.get(f"/coordinator/letters/{letter.id}/endorsements.csv")
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{letter.slug}-endorsements.csv"'
+    rows = read_csv(response)
+    assert [row["organisation"] for row in rows] == [
+        "Asociación Derechos Ya", "Quiet Foundation", "Not Yet Confirmed", "Turned Down"]
+    assert [row["status"] for row in rows] == ["published", "published", "pending", "rejected"]
+    first = rows[0]
+    assert first["email"] == "lucia@derechos.example.org"
+    assert first["contact_name"] == "Lucía Pérez"
+    assert first["contact_role"] == "Coordinadora"
+    assert first["comment"] == "¡Sí!"
+    assert first["country"] == "Uruguay" and first["country_code"] == "UY"
+    assert first["city"] == "Montevideo"
+    assert first["listed_publicly"] == "yes" and rows[1]["listed_publicly"] == "no"
+    assert first["revision"] == "1"
+    assert "Other Letter Endorser" not in response.get_data(as_text=True)
+
+
+def test_csv_export_of_a_letter_without_endorsements_has_just_the_header(client, signed_in, letter):
+    response = client.get(f"/coordinator/letters/{letter.id}/endorsements.csv")
+
+    assert response.status_code == 200
+    text = response.get_data().decode("utf-8-sig")
+    assert text.splitlines()[0].split(",")[:3] == ["id", "status", "organisation"]
+    assert read_csv(response) == []
+
+
+def test_csv_export_neutralises_cells_a_spreadsheet_would_run_as_formulas(client, signed_in, letter):
+    add_endorsement(letter, '=HYPERLINK("http://evil.example","Click")', city="+60 Kuala Lumpur",
+                    contact_name="-2+3", contact_role="@SUM(A1:A9)", comment="=1+1 is two")
+    add_endorsement(letter, "Plain Name", city="Penang - Island", comment="a = b")
+
+    rows = read_csv(client.get(f"/coordinator/letters/{letter.id}/endorsements.csv"))
+
+    risky, plain = rows
+    assert risky["organisation"] == '\'=HYPERLINK("http://evil.example","Click")'
+    assert risky["city"] == "'+60 Kuala Lumpur"
+    assert risky["contact_name"] == "'-2+3"
+    assert risky["contact_role"] == "'@SUM(A1:A9)"
+    assert risky["comment"] == "'=1+1 is two"
+    assert plain["organisation"] == "Plain Name"
+    assert plain["city"] == "Penang - Island"
+    assert plain["comment"] == "a = b"
+
+
+def test_csv_keeps_commas_quotes_and_line_breaks_inside_their_cells(client, signed_in, letter):
+    add_endorsement(letter, 'Union "Solidarity", Penang', comment="First line,\nsecond \"line\"")
+
+    rows = read_csv(client.get(f"/coordinator/letters/{letter.id}/endorsements.csv"))
+
+    assert rows[0]["organisation"] == 'Union "Solidarity", Penang'
+    assert rows[0]["comment"] == 'First line,\nsecond "line"'
+
+
+def test_csv_export_of_an_unknown_letter_is_not_found(client, signed_in):
+    assert client.get("/coordinator/letters/9999/endorsements.csv").status_code == 404
