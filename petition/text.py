@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import nh3
 import segno
 from markdown_it import MarkdownIt
@@ -44,6 +46,7 @@ def render_plain_paragraphs(source: str) -> Markup:
     return Markup("<br>\n").join(escaped.split("\n"))
 
 
+@cache  # a letter's link never changes: draw its QR code once per process
 def qr_svg(url: str) -> Markup:
     """An inline SVG QR code for a public link (posters, slides)."""
     svg = segno.make(url, error="m").svg_inline(scale=4, title="QR code: " + url)

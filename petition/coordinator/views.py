@@ -193,7 +193,8 @@ def outbox():
 @bp.get("/outbox/<id:message_id>")
 def outbox_message(message_id: int):
     message = db.get_or_404(OutboxMessage, message_id)
-    return render_template("coordinator/outbox_message.html", message=message, form=ActionForm())
+    return render_template("coordinator/outbox_message.html", message=message, form=ActionForm(),
+                           mail_server=mail_server_configured())
 
 
 @bp.post("/outbox/<id:message_id>/retry")

@@ -15,7 +15,8 @@ def valid_email(form, field) -> None:
     try:
         result = validate_email(field.data or "", check_deliverability=False)
     except EmailNotValidError as error:
-        raise ValidationError(f"Enter an email address like name@example.org ({error}).") from None
+        detail = str(error)
+        raise ValidationError(f"Enter an email address like name@example.org: {detail[:1].lower()}{detail[1:]}") from None
     field.data = result.normalized
 
 
