@@ -4,6 +4,7 @@ outbox; a signed-in coordinator; a real SMTP server."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -20,7 +21,8 @@ from sqlalchemy import create_engine, select, text
 
 from petition import create_app
 from petition.extensions import db
-from petition.models import Letter, OutboxMessage
+from petition.clock import utcnow
+from petition.models import Endorsement, EndorsementStatus, Letter, OutboxMessage, Revision
 from petition.services.accounts import create_coordinator
 from petition.services.letters import LetterDraft, create_letter, publish_letter
 
@@ -188,6 +190,31 @@ def make_letter(coordinator=None, publish=True, **overrides) -> Letter:
     if publish:
         publish_letter(letter, coordinator)
     return letter
+
+
+_addresses = itertools.count(1)
+
+
+def add_endorsement(letter, organisation: str, status: str = EndorsementStatus.PUBLISHED,
+                    consent_public: bool = True, revision: Revision | None = None, **fields) -> Endorsement:
+    """Store an endorsement as if it had gone through the form and the email link."""
+    now = utcnow()
+    values = dict(organisation_type="ngo", country="MY", city="", website="", comment="",
+                  contact_name="Contact Person", contact_role="Director")
+    values.update(fields)
+    email = values.pop("email", f"contact{next(_addresses)}@example.org")
+    endorsement = Endorsement(
+        letter_id=letter.id, revision_id=(revision or letter.current_revision).id, status=status,
+        consent_public=consent_public, created_at=now,
+        confirmed_at=None if status == EndorsementStatus.PENDING else now,
+        published_at=now if status == EndorsementStatus.PUBLISHED else None,
+        **values,
+    )
+    endorsement.set_organisation(organisation)
+    endorsement.set_email(email)
+    db.session.add(endorsement)
+    db.session.commit()
+    return endorsement
 
 
 @pytest.fixture

@@ -11,37 +11,15 @@ from html import unescape
 import pytest
 from sqlalchemy import inspect, select
 
-from conftest import PASSWORD, VALID_ENDORSEMENT, csrf_from, make_letter, path_of
-from petition.clock import utcnow
+from conftest import PASSWORD, VALID_ENDORSEMENT, add_endorsement, csrf_from, make_letter, path_of
 from petition.extensions import db
 from petition.models import AuditEvent, Endorsement, EndorsementStatus, Letter, OutboxMessage, Revision
 
 LONG = 10_000
 CONTROL_MESSAGE = "Remove the invisible control characters from this field."
 CONTROLS = ["\x00", "\x07", "\x08", "\x0b", "\x1b", "\x7f", "\u0085"]
-_addresses = itertools.count(1)
 
 
-def add_endorsement(letter, organisation: str, status: str = EndorsementStatus.PUBLISHED,
-                    consent_public: bool = True, **fields) -> Endorsement:
-    """Store an endorsement as if it had gone through the form and the email link."""
-    now = utcnow()
-    values = dict(organisation_type="ngo", country="MY", city="", website="", comment="",
-                  contact_name="Contact Person", contact_role="Director")
-    values.update(fields)
-    email = values.pop("email", f"contact{next(_addresses)}@example.org")
-    endorsement = Endorsement(
-        letter_id=letter.id, revision_id=letter.current_revision.id, status=status,
-        consent_public=consent_public, created_at=now,
-        confirmed_at=None if status == EndorsementStatus.PENDING else now,
-        published_at=now if status == EndorsementStatus.PUBLISHED else None,
-        **values,
-    )
-    endorsement.set_organisation(organisation)
-    endorsement.set_email(email)
-    db.session.add(endorsement)
-    db.session.commit()
-    return endorsement
 
 
 def snapshot() -> dict[str, list[dict]]:

@@ -6,20 +6,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import itertools
 import re
 from html import unescape
 
 import pytest
 
-from conftest import make_letter
-from petition.clock import utcnow
-from petition.extensions import db
-from petition.models import Endorsement, EndorsementStatus, Revision
+from conftest import add_endorsement, make_letter
+from petition.models import EndorsementStatus, Revision
 from petition.services.letters import LetterDraft, close_letter, update_letter
 
 PLATFORM = "Malaysian Platform for ESCR"
-_addresses = itertools.count(1)
 
 
 @pytest.fixture
@@ -27,26 +23,6 @@ def app_config(app_config):
     return {**app_config, "PLATFORM_NAME": PLATFORM}
 
 
-def add_endorsement(letter, organisation: str, status: str = EndorsementStatus.PUBLISHED,
-                    consent_public: bool = True, revision: Revision | None = None, **fields) -> Endorsement:
-    """Store an endorsement as if it had gone through the form and the email link."""
-    now = utcnow()
-    values = dict(organisation_type="ngo", country="MY", city="", website="", comment="",
-                  contact_name="Contact Person", contact_role="Director")
-    values.update(fields)
-    email = values.pop("email", f"contact{next(_addresses)}@example.org")
-    endorsement = Endorsement(
-        letter_id=letter.id, revision_id=(revision or letter.current_revision).id, status=status,
-        consent_public=consent_public, created_at=now,
-        confirmed_at=None if status == EndorsementStatus.PENDING else now,
-        published_at=now if status == EndorsementStatus.PUBLISHED else None,
-        **values,
-    )
-    endorsement.set_organisation(organisation)
-    endorsement.set_email(email)
-    db.session.add(endorsement)
-    db.session.commit()
-    return endorsement
 
 
 def entry_names(html: str) -> list[str]:

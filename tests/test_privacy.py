@@ -5,18 +5,15 @@ published organisations that consented are named."""
 from __future__ import annotations
 
 import html as html_lib
-import itertools
 import json
 
 import pytest
 
-from conftest import csrf_from, path_of
-from petition.clock import utcnow
+from conftest import add_endorsement, csrf_from, path_of
 from petition.extensions import db
 from petition.models import Endorsement, EndorsementStatus
 from petition.services.listing import PUBLIC_FIELDS
 
-_addresses = itertools.count(1)
 
 LISTED = ["Alpha Housing Rights", "Beta Workers Union", "Gamma Water Network", "Delta Land Collective",
           "Epsilon Education Forum"]
@@ -39,26 +36,6 @@ def app_config(app_config):
     return {**app_config, "PUBLIC_PAGE_SIZE": 2}
 
 
-def add_endorsement(letter, organisation: str, status: str = EndorsementStatus.PUBLISHED,
-                    consent_public: bool = True, **fields) -> Endorsement:
-    """Store an endorsement as if it had gone through the form and the email link."""
-    now = utcnow()
-    values = dict(organisation_type="ngo", country="MY", city="", website="", comment="",
-                  contact_name="Contact Person", contact_role="Director")
-    values.update(fields)
-    email = values.pop("email", f"contact{next(_addresses)}@example.org")
-    endorsement = Endorsement(
-        letter_id=letter.id, revision_id=letter.current_revision.id, status=status,
-        consent_public=consent_public, created_at=now,
-        confirmed_at=None if status == EndorsementStatus.PENDING else now,
-        published_at=now if status == EndorsementStatus.PUBLISHED else None,
-        **values,
-    )
-    endorsement.set_organisation(organisation)
-    endorsement.set_email(email)
-    db.session.add(endorsement)
-    db.session.commit()
-    return endorsement
 
 
 @pytest.fixture
