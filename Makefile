@@ -23,7 +23,7 @@ run: install
 
 ## The whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses=4
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -36,12 +36,19 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("backend", BACKENDS, scope="session")
 
 
-def _postgres_url() -> str:
+def _postgres_url(schema: str | None = None) -> str:
+    """TEST_DATABASE_URL, in a schema of this pytest-xdist worker's own, so parallel
+    workers share the one database without touching each other's tables."""
     url = TEST_DATABASE_URL
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url
+            url = "postgresql+psycopg://" + url[len(prefix):]
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema or _postgres_schema()}"
+
+
+def _postgres_schema() -> str:
+    return "test_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 def _upgrade(url: str, instance: Path) -> None:
@@ -64,8 +71,8 @@ def migrated_database(backend, tmp_path_factory):
     url = _postgres_url()
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {_postgres_schema()} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {_postgres_schema()}"))
     engine.dispose()
     _upgrade(url, instance)
     return {"backend": backend, "url": url}
@@ -81,7 +88,7 @@ def database_url(migrated_database, tmp_path):
     engine = create_engine(url)
     with engine.begin() as connection:
         tables = [row[0] for row in connection.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"))]
         connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url

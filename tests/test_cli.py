@@ -4,6 +4,7 @@ describe exactly the schema the models declare."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -54,7 +55,7 @@ def signs_in(app, email: str, password: str) -> bool:
 # -- init-db ------------------------------------------------------------------------------------
 
 
-FRESH_SCHEMA = "cli_fresh"
+FRESH_SCHEMA = "cli_fresh_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def fresh_database(backend, tmp_path):
     with engine.begin() as connection:
         connection.execute(text(f"DROP SCHEMA IF EXISTS {FRESH_SCHEMA} CASCADE"))
         connection.execute(text(f"CREATE SCHEMA {FRESH_SCHEMA}"))
-    yield url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{FRESH_SCHEMA}"
+    yield _postgres_url(FRESH_SCHEMA)
     with engine.begin() as connection:
         connection.execute(text(f"DROP SCHEMA {FRESH_SCHEMA} CASCADE"))
     engine.dispose()

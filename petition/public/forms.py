@@ -7,7 +7,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField, TextArea
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..choices import ORGANISATION_TYPES, countries
-from ..forms import Form, options, reject_blank_name
+from ..forms import Form, LongSelect, options, reject_blank_name
 from ..services.endorsements import EndorsementDetails
 
 
@@ -48,6 +48,7 @@ class EndorseForm(Form):
         "Country",
         description="Where your organisation is based.",
         choices=options(countries(), "Choose a country"),
+        widget=LongSelect(),
         validators=[DataRequired("Choose the country where your organisation is based.")],
     )
     city = StringField("City or region (optional)",
