@@ -7,8 +7,8 @@ import unicodedata
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import PasswordField, SelectChoice, StringField, TextAreaField
-from wtforms.widgets import Select, html_params
 from wtforms.validators import ValidationError
+from wtforms.widgets import Select, html_params
 
 # Line breaks and tabs are fine in a text area; every other control character
 # (NUL above all, which PostgreSQL refuses) is an error the person can fix.

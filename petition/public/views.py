@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from ..extensions import limiter
+from ..forms import ActionForm
 from ..links import public_url
 from ..models.endorsements import email_key
 from ..services import endorsements as endorsing
 from ..services.exports import GROUPINGS, signed_letter
 from ..services.letters import find_public_letter, letter_counts, public_letters
-from ..services.listing import clean_search, listed_countries, listed_endorsements, page_number
+from ..services.listing import (
+    clean_search,
+    listed_countries,
+    listed_endorsements,
+    page_number,
+)
 from ..text import render_markdown
 from ..tokens import TokenExpired, TokenInvalid
 from . import bp
-from ..forms import ActionForm
 from .forms import EndorseForm, NewLinkForm
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..clock import utcnow

@@ -19,7 +19,7 @@ from ..links import public_url
 from ..models import AuditEvent, Coordinator, Endorsement, EndorsementStatus, Letter
 from ..models.endorsements import NAME_HOLDING, email_key, organisation_key
 from ..tokens import Purpose, TokenExpired, make_token, read_token
-from .mail import queue_message
+from .mail import erase_messages_about, queue_message
 from .notifications import queue_new_endorsement_notice
 
 
@@ -308,6 +308,7 @@ def withdraw_endorsement(token: str) -> Endorsement:
     endorsement.status = EndorsementStatus.WITHDRAWN
     endorsement.withdrawn_at = utcnow()
     endorsement.erase_private_fields()
+    erase_messages_about(endorsement.id)
     db.session.add(AuditEvent(action="endorsement.withdrawn", letter_id=letter.id, endorsement_id=endorsement.id,
                               detail=f"was {previous}"))
     db.session.commit()

@@ -11,7 +11,15 @@ from sqlalchemy import func, select
 
 from ..clock import utcnow
 from ..extensions import db
-from ..models import AuditEvent, Coordinator, Endorsement, EndorsementStatus, Letter, LetterStatus, Revision
+from ..models import (
+    AuditEvent,
+    Coordinator,
+    Endorsement,
+    EndorsementStatus,
+    Letter,
+    LetterStatus,
+    Revision,
+)
 from ..models.letters import TEXT_FIELDS, text_fingerprint
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 import os
-import smtplib
 import queue
+import smtplib
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid
 from typing import Any
 from urllib.parse import urlsplit
@@ -211,7 +211,8 @@ def _as_flask_mail_message(message: OutboxMessage) -> Message:
         html=message.html_body,
         sender=sender,
         reply_to=config["PLATFORM_CONTACT_EMAIL"] or None,
-        date=message.created_at.timestamp() if message.created_at else None,
+        # created_at is naive UTC; .timestamp() alone would read it as the server's local time.
+        date=message.created_at.replace(tzinfo=UTC).timestamp() if message.created_at else None,
     )
     # The Message-ID was fixed when the message was queued, so a retry is
     # recognisably the same message.
@@ -305,3 +306,18 @@ def retry_message(message: OutboxMessage) -> None:
         message.attempts = 0
     db.session.info.setdefault(_NEW_MESSAGES, []).append(message)
     db.session.commit()
+
+
+ERASED = "(erased when the endorsement was withdrawn)"
+
+
+def erase_messages_about(endorsement_id: int) -> None:
+    """In the caller's transaction: blank the address and text of every email kept
+    about an endorsement (they hold its contact details); unsent ones are dropped."""
+    messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.endorsement_id == endorsement_id))
+    for message in messages:
+        message.recipient = ERASED
+        message.text_body = message.html_body = ERASED
+        if message.status == OutboxStatus.QUEUED:
+            message.status = OutboxStatus.FAILED
+            message.last_error = ERASED

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from ..clock import utcnow
 from ..extensions import db
@@ -45,11 +45,12 @@ def send_digests(now: datetime | None = None) -> dict[str, int]:
     sent: dict[str, int] = {}
     letters = db.session.scalars(select(Letter).where(Letter.notify == "digest", Letter.status != "draft"))
     for letter in list(letters):
-        since = letter.last_digest_at or letter.published_at or letter.created_at
+        # After a digest, what came strictly later; before the first, everything.
+        after_last = Endorsement.confirmed_at > letter.last_digest_at if letter.last_digest_at else true()
         new = list(db.session.scalars(
             select(Endorsement).where(
                 Endorsement.letter_id == letter.id,
-                Endorsement.confirmed_at > since,
+                after_last,
                 Endorsement.confirmed_at <= now,
                 Endorsement.status.in_((EndorsementStatus.CONFIRMED, EndorsementStatus.PUBLISHED)),
             ).order_by(Endorsement.confirmed_at)
