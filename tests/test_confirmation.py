@@ -374,3 +374,20 @@ def test_an_expired_link_of_a_closed_letter_is_not_renewed(client, letter, link_
     client.post(f"{link_path}/renew", data={"csrf_token": csrf_from(expired_page)})
 
     assert len(outbox.messages(EMAIL, "confirm")) == 1
+
+
+def test_fresh_links_for_one_expired_link_are_throttled(app_config, request):
+    from petition.extensions import limiter
+
+    app_config.update(RATELIMIT_ENABLED=True)
+    client, letter, clock, outbox = (request.getfixturevalue(name) for name in ("client", "letter", "clock", "outbox"))
+    limiter.reset()
+    link_path = request.getfixturevalue("link_path")
+    clock.advance(days=8)
+    token = csrf_from(client.get(link_path).get_data(as_text=True))
+
+    answers = [client.post(f"{link_path}/renew", data={"csrf_token": token}).status_code for _ in range(4)]
+    limiter.reset()
+
+    assert answers == [200, 200, 200, 429]
+    assert len(outbox.messages(EMAIL, "confirm")) == 1 + 3

@@ -150,7 +150,13 @@ def confirm(token: str):
                            body=render_markdown(endorsement.letter.body), form=form)
 
 
+def _renew_key() -> str:
+    # The token's first part names the endorsement, hence the address it goes to.
+    return "renew:" + request.view_args.get("token", "").split(".", 1)[0][:100]
+
+
 @bp.post("/confirm/<token>/renew")
+@limiter.limit("3/hour", key_func=_renew_key)
 @limiter.limit("10/hour")
 def renew_link(token: str):
     if not ActionForm().validate():
