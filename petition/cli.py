@@ -18,6 +18,9 @@ from .services.mail import deliver_due, mail_server_configured
 from .services.notifications import send_digests as queue_digests
 
 
+BATCH = 100  # deliver_due's default limit
+
+
 def register(app: Flask) -> None:
     for command in (init_db, create_coordinator, demo, send_mail, send_digests):
         app.cli.add_command(command)
@@ -78,8 +81,13 @@ def send_mail(watch: bool, interval: float) -> None:
         return
     worker = f"{socket.gethostname()}-{os.getpid()}"
     if not watch:
-        report = deliver_due(worker)
-        click.echo(f"Sent {len(report.sent)}, will retry {len(report.retrying)}, failed {len(report.failed)}.")
+        sent, retrying, failed = 0, 0, 0
+        while True:  # everything due, in batches
+            report = deliver_due(worker)
+            sent, retrying, failed = sent + len(report.sent), retrying + len(report.retrying), failed + len(report.failed)
+            if report.attempted < BATCH:
+                break
+        click.echo(f"Sent {sent}, will retry {retrying}, failed {failed}.")
         return
     stopping = []
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -96,7 +104,7 @@ def send_mail(watch: bool, interval: float) -> None:
             db.session.remove()
         if report and report.attempted:
             click.echo(f"Sent {len(report.sent)}, will retry {len(report.retrying)}, failed {len(report.failed)}.")
-        if report and report.attempted >= 100:
+        if report and report.attempted >= BATCH:
             continue  # more may be due right away
         _sleep_unless_stopping(interval, stopping)
     click.echo("Mail worker stopped.")

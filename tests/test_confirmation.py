@@ -391,3 +391,53 @@ def test_fresh_links_for_one_expired_link_are_throttled(app_config, request):
 
     assert answers == [200, 200, 200, 429]
     assert len(outbox.messages(EMAIL, "confirm")) == 1 + 3
+
+
+def test_two_simultaneous_clicks_on_one_link_confirm_once(app, letter, link_path, outbox):
+    import threading
+
+    from petition.services.endorsements import AlreadyConfirmed, confirm_endorsement
+
+    token = link_path.rsplit("/", 1)[1]
+    barrier, results = threading.Barrier(4), []
+
+    def click():
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                confirm_endorsement(token)
+                results.append("confirmed")
+            except AlreadyConfirmed:
+                results.append("already")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(results) == ["already", "already", "already", "confirmed"]
+    assert the_endorsement(letter).status == "published"
+    assert len(outbox.messages(EMAIL, "thank_you")) == 1
+
+
+def test_a_revision_made_while_the_endorser_reads_asks_them_to_read_again(client, coordinator, letter, link_path):
+    from petition.services.letters import LetterDraft, update_letter
+
+    page = client.get(link_path).get_data(as_text=True)
+    seen = re.search(r'name="revision" value="(\d+)"', page).group(1)
+    update_letter(letter, LetterDraft(title=letter.title, addressee=letter.addressee, body="A stronger text.",
+                                      closing=letter.closing, signature=letter.signature), coordinator)
+
+    response = client.post(link_path, data={"csrf_token": csrf_from(page), "revision": seen})
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "revised the letter since you opened this page" in html and "A stronger text." in html
+    assert the_endorsement(letter).status == "pending"
+    confirmed = client.post(link_path, data={"csrf_token": csrf_from(html),
+                                             "revision": re.search(r'name="revision" value="(\d+)"', html).group(1)})
+    assert confirmed.status_code == 302
+    assert the_endorsement(letter).revision.number == 2

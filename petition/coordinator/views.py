@@ -14,7 +14,7 @@ from ..services import letters as letters_service
 from ..services.exports import endorsements_csv
 from ..services.letters import letter_counts
 from ..services.listing import page_number
-from ..services.mail import mail_server_configured, retry_message
+from ..services.mail import ERASED, mail_server_configured, retry_message
 from ..text import render_markdown
 from . import bp
 from .forms import LetterForm, ModerationForm
@@ -194,7 +194,7 @@ def outbox():
 def outbox_message(message_id: int):
     message = db.get_or_404(OutboxMessage, message_id)
     return render_template("coordinator/outbox_message.html", message=message, form=ActionForm(),
-                           mail_server=mail_server_configured())
+                           mail_server=mail_server_configured(), erased=ERASED)
 
 
 @bp.post("/outbox/<id:message_id>/retry")
@@ -202,6 +202,8 @@ def retry_outbox_message(message_id: int):
     message = db.get_or_404(OutboxMessage, message_id)
     if not ActionForm().validate():
         abort(400)
-    retry_message(message)
-    flash("The message is queued again.", "success")
+    if retry_message(message):
+        flash("The message is queued again.", "success")
+    else:
+        flash("Only a message that failed can be retried.", "error")
     return redirect(url_for(".outbox_message", message_id=message.id))

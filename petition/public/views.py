@@ -14,7 +14,7 @@ from flask import (
     url_for,
 )
 
-from ..extensions import limiter
+from ..extensions import db, limiter
 from ..forms import ActionForm
 from ..links import public_url
 from ..models.endorsements import email_key
@@ -80,13 +80,14 @@ def _endorse_limit() -> str:
 @limiter.limit(_endorse_limit, methods=["POST"])
 def endorse(slug: str):
     letter = _letter_or_404(slug)
-    if not letter.accepts_endorsements():
+    form = EndorseForm()
+    if letter.accepts_endorsements() and not form.validate():
+        return _letter_page(letter, form, status=400)
+    try:
+        endorsing.submit_endorsement(letter, form.details())
+    except endorsing.LetterNotAccepting:
         flash("This letter is no longer taking endorsements.", "error")
         return redirect(url_for(".letter", slug=slug))
-    form = EndorseForm()
-    if not form.validate():
-        return _letter_page(letter, form, status=400)
-    endorsing.submit_endorsement(letter, form.details())
     session["endorsed_email"] = form.email.data
     return redirect(url_for(".check_email", slug=slug))
 
@@ -139,15 +140,24 @@ def confirm(token: str):
         if not form.validate():
             abort(400)
         try:
-            endorsement = endorsing.confirm_endorsement(token)
+            endorsement = endorsing.confirm_endorsement(token, request.form.get("revision", type=int))
         except endorsing.NameTaken as taken:
             return render_template("public/name_taken.html", endorsement=taken.endorsement,
                                    letter=taken.endorsement.letter), 409
+        except endorsing.AlreadyConfirmed as done:
+            return render_template("public/already_confirmed.html", endorsement=done.endorsement,
+                                   letter=done.endorsement.letter)
+        except endorsing.TextChanged:
+            db.session.rollback()
+            return render_template("public/confirm.html", endorsement=endorsement, letter=endorsement.letter,
+                                   body=render_markdown(endorsement.letter.body), form=form,
+                                   revision=endorsement.letter.current_revision, text_changed=True), 409
         session["confirmed_organisation"] = endorsement.organisation
         return redirect(url_for(".thank_you", slug=endorsement.letter.slug,
                                 pending=1 if endorsement.status == "confirmed" else None))
     return render_template("public/confirm.html", endorsement=endorsement, letter=endorsement.letter,
-                           body=render_markdown(endorsement.letter.body), form=form)
+                           body=render_markdown(endorsement.letter.body), form=form,
+                           revision=endorsement.letter.current_revision, text_changed=False)
 
 
 def _renew_key() -> str:

@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..clock import utcnow
 from ..extensions import db
@@ -214,24 +215,53 @@ def endorsement_to_confirm(token: str) -> Endorsement:
     return endorsement
 
 
-def confirm_endorsement(token: str) -> Endorsement:
+class TextChanged(EndorsementError):
+    """The letter was revised between showing the confirmation page and the click."""
+
+    def __init__(self, endorsement: Endorsement):
+        super().__init__("The text of the letter changed while you were reading it.")
+        self.endorsement = endorsement
+
+
+def _change_status(endorsement: Endorsement, allowed_from: tuple[str, ...], target: str) -> bool:
+    """Move the endorsement to `target` only if it is still in one of `allowed_from`:
+    a conditional UPDATE, so of two simultaneous clicks on one link exactly one wins
+    (the row stays locked until the caller commits)."""
+    result = db.session.execute(
+        update(Endorsement)
+        .where(Endorsement.id == endorsement.id, Endorsement.status.in_(allowed_from))
+        .values(status=target)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    set_committed_value(endorsement, "status", target)
+    return True
+
+
+def confirm_endorsement(token: str, seen_revision_id: int | None = None) -> Endorsement:
     """Confirm once: publish at once, or queue for approval if the letter asks for it.
-    The endorsement records the revision of the text the endorser has just seen."""
+    The endorsement records the revision of the text the endorser was shown
+    (``seen_revision_id``); if the letter changed since, TextChanged asks them to read it again."""
     endorsement = endorsement_to_confirm(token)
     letter = endorsement.letter
-    now = utcnow()
-    endorsement.confirmed_at = now
-    endorsement.revision_id = letter.current_revision.id
-    if letter.requires_approval:
-        endorsement.status = EndorsementStatus.CONFIRMED
-    else:
-        endorsement.status = EndorsementStatus.PUBLISHED
-        endorsement.published_at = now
+    revision = letter.current_revision
+    if seen_revision_id is not None and seen_revision_id != revision.id:
+        raise TextChanged(endorsement)
+    target = EndorsementStatus.CONFIRMED if letter.requires_approval else EndorsementStatus.PUBLISHED
     try:
-        db.session.flush()
+        changed = _change_status(endorsement, (EndorsementStatus.PENDING,), target)
     except IntegrityError:
         db.session.rollback()
         raise NameTaken(db.session.get(Endorsement, endorsement.id)) from None
+    if not changed:
+        db.session.rollback()
+        raise AlreadyConfirmed(db.session.get(Endorsement, endorsement.id, populate_existing=True))
+    now = utcnow()
+    endorsement.confirmed_at = now
+    endorsement.revision_id = revision.id
+    if target == EndorsementStatus.PUBLISHED:
+        endorsement.published_at = now
     db.session.add(AuditEvent(action="endorsement.confirmed", letter_id=letter.id, endorsement_id=endorsement.id))
     _queue_thank_you(endorsement)
     queue_new_endorsement_notice(endorsement)
@@ -295,20 +325,24 @@ def withdraw_endorsement(token: str) -> Endorsement:
     private contact fields erased, an audit record kept. Tells the endorser once."""
     endorsement = endorsement_to_withdraw(token)
     letter = endorsement.letter
+    address = endorsement.email
+    previous = endorsement.status
+    if not _change_status(endorsement, tuple(set(EndorsementStatus) - {EndorsementStatus.WITHDRAWN}),
+                          EndorsementStatus.WITHDRAWN):
+        db.session.rollback()
+        raise AlreadyWithdrawn(db.session.get(Endorsement, endorsement.id, populate_existing=True))
+    endorsement.withdrawn_at = utcnow()
+    endorsement.erase_private_fields()
+    erase_messages_about(endorsement.id)
     queue_message(
         "withdrawn",
-        endorsement.email,
+        address,
         f"Your endorsement is withdrawn: {letter.title}",
         letter_id=letter.id,
         letter=letter,
         organisation=endorsement.organisation,
         letter_link=public_url("public.letter", slug=letter.slug),
     )
-    previous = endorsement.status
-    endorsement.status = EndorsementStatus.WITHDRAWN
-    endorsement.withdrawn_at = utcnow()
-    endorsement.erase_private_fields()
-    erase_messages_about(endorsement.id)
     db.session.add(AuditEvent(action="endorsement.withdrawn", letter_id=letter.id, endorsement_id=endorsement.id,
                               detail=f"was {previous}"))
     db.session.commit()

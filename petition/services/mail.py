@@ -77,11 +77,14 @@ def _after_commit(session: Session) -> None:
     if not messages:
         return
     app = current_app._get_current_object()
-    for message in messages:
-        # The console is the development mail reader: show where each link goes.
-        log.info("Queued email #%s to %s: %s\n%s", message.id, message.recipient, message.subject,
-                 message.text_body)
-    if mail_server_configured(app) and app.config["MAIL_DELIVERY"] == "thread":
+    if not mail_server_configured(app):
+        for message in messages:
+            # Without a mail server the console is the development mail reader.
+            # With one, bodies (live links, addresses) never go to the logs.
+            log.info("Queued email #%s to %s: %s\n%s", message.id, message.recipient, message.subject,
+                     message.text_body)
+        return
+    if app.config["MAIL_DELIVERY"] == "thread":
         background.submit(app, [m.id for m in messages])
 
 
@@ -234,16 +237,17 @@ def deliver_due(worker: str, limit: int = 100, only_ids: list[int] | None = None
     report = DeliveryReport()
     if not mail_server_configured():
         return report
-    now = utcnow()
-    for message_id in due_message_ids(now, limit, only_ids):
-        if not claim(message_id, worker, now):
+    for message_id in due_message_ids(utcnow(), limit, only_ids):
+        # The lease starts now, not when this pass began: sends before this one
+        # may have taken a while.
+        if not claim(message_id, worker, utcnow()):
             continue
         outgoing = _as_flask_mail_message(db.session.get(OutboxMessage, message_id))
         # Hand the connection back to the pool before talking to SMTP: a stalled
         # mail server must not starve the web requests of database connections.
         db.session.commit()
         error = _send(outgoing)
-        _record_attempt(db.session.get(OutboxMessage, message_id), worker, error, report)
+        _record_attempt(message_id, worker, error, report)
     return report
 
 
@@ -270,8 +274,16 @@ def _close_quietly(connection: Connection, polite: bool = False) -> None:
         connection.host.close()
 
 
-def _record_attempt(message: OutboxMessage, worker: str, error: str | None, report: DeliveryReport) -> None:
+def _record_attempt(message_id: int, worker: str, error: str | None, report: DeliveryReport) -> None:
     now = utcnow()
+    message = db.session.get(OutboxMessage, message_id, with_for_update=True, populate_existing=True)
+    if message.claimed_by != worker:
+        # The lease ran out mid-send and another worker took the message over;
+        # it records its own attempt. (The lease outlasts any SMTP timeout, so
+        # this means a worker that stalled far longer than it should.)
+        log.warning("Email #%s: lease lost during delivery by %s", message_id, worker)
+        db.session.rollback()
+        return
     message.attempts += 1
     message.attempt_log.append(DeliveryAttempt(worker=worker, error=error, at=now))
     message.claimed_by = None
@@ -294,18 +306,19 @@ def _record_attempt(message: OutboxMessage, worker: str, error: str | None, repo
     db.session.commit()
 
 
-def retry_message(message: OutboxMessage) -> None:
-    """Put a failed (or waiting) message back at the head of the queue."""
-    if message.status == OutboxStatus.SENT:
-        return
+def retry_message(message: OutboxMessage) -> bool:
+    """Put a failed message back at the head of the queue, with fresh attempts.
+    Queued messages are already on their way, sent ones done, erased ones unsendable."""
+    if message.status != OutboxStatus.FAILED or message.recipient == ERASED:
+        return False
     message.status = OutboxStatus.QUEUED
     message.next_attempt_at = utcnow()
     message.claimed_by = None
     message.claimed_until = None
-    if message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-        message.attempts = 0
+    message.attempts = 0
     db.session.info.setdefault(_NEW_MESSAGES, []).append(message)
     db.session.commit()
+    return True
 
 
 ERASED = "(erased when the endorsement was withdrawn)"
