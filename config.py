@@ -107,6 +107,8 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    # No default: emailed links must point at the real public address.
+    BASE_URL = os.environ.get("BASE_URL", "").rstrip("/")
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 

@@ -59,6 +59,9 @@ def _resolve_config(config) -> tuple[type[Config], dict[str, Any]]:
 
 
 def _check_secrets(app: Flask) -> None:
+    if app.config["ENV_NAME"] == "production" and not app.config.get("BASE_URL"):
+        raise RuntimeError("BASE_URL is not set. Production refuses to start without it: emailed links are "
+                           "built from it, e.g. BASE_URL=https://letters.example.org")
     if app.config.get("SECRET_KEY"):
         return
     if app.config["ENV_NAME"] == "production":

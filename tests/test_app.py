@@ -9,6 +9,7 @@ from petition import create_app
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch, tmp_path):
+    monkeypatch.setattr(ProductionConfig, "BASE_URL", "https://letters.example.org")
     monkeypatch.setattr(ProductionConfig, "SECRET_KEY", None)
     monkeypatch.setattr(ProductionConfig, "INSTANCE_PATH", str(tmp_path))
 
@@ -18,7 +19,17 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch, tmp_path)
     assert not (tmp_path / "secret_key").exists(), "production must never invent a key"
 
 
+def test_production_refuses_to_start_without_its_public_address(monkeypatch, tmp_path):
+    monkeypatch.setattr(ProductionConfig, "BASE_URL", "")
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "a-long-random-secret-from-the-environment")
+    monkeypatch.setattr(ProductionConfig, "INSTANCE_PATH", str(tmp_path))
+
+    with pytest.raises(RuntimeError, match="BASE_URL is not set"):
+        create_app("production")
+
+
 def test_production_starts_with_a_secret_key_and_secure_cookies(monkeypatch, tmp_path):
+    monkeypatch.setattr(ProductionConfig, "BASE_URL", "https://letters.example.org")
     monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "a-long-random-secret-from-the-environment")
     monkeypatch.setattr(ProductionConfig, "INSTANCE_PATH", str(tmp_path))
 

@@ -9,7 +9,7 @@ import re
 from html import unescape
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 
 from conftest import PASSWORD, VALID_ENDORSEMENT, add_endorsement, csrf_from, make_letter, path_of
 from petition.extensions import db
@@ -725,3 +725,21 @@ def test_no_bad_request_changes_anything_already_stored(app, client, csrf, coord
     assert db.session.get(Letter, stored.id).status == "open"
     assert [e.organisation for e in endorsements()] == [
         "Alliance for Water Justice", "Quiet Foundation", "Still Pending Group"]
+
+
+@pytest.mark.parametrize("website", ["http://[::1", "https://[not-an-ip]/x", "www." + "a" * 488 + ".org"])
+def test_a_malformed_or_too_long_website_gets_a_message_not_a_500(endorse, letter, website):
+    response = endorse(letter, website=website)
+
+    assert response.status_code == 400
+    assert "website" in response.get_data(as_text=True).lower()
+    assert db.session.scalar(select(func.count()).select_from(Endorsement)) == 0
+
+
+def test_a_very_long_name_in_a_decomposing_script_is_stored(endorse, letter, outbox):
+    name = "한국시민사회" * 50  # 300 characters whose normalised key is longer
+
+    response = endorse(letter, organisation=name)
+
+    assert response.status_code == 302
+    assert db.session.scalar(select(Endorsement.organisation)) == name

@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, func, inspect, select, text
 
-from conftest import _postgres_url, csrf_from
+from conftest import _postgres_url, add_endorsement, csrf_from
 from petition.extensions import db
 from petition.models import Coordinator, Endorsement, Letter, Revision
 
@@ -104,6 +104,28 @@ class TestInitDbOnAFreshDatabase:
         assert [c.email for c in coordinators()] == ["amina@example.org"], "nothing stored is lost"
         assert signs_in(app, "amina@example.org", LONG_PASSWORD)
 
+
+    def test_upgrading_a_live_database_from_the_first_release_keeps_its_data(self, app, runner):
+        from flask_migrate import upgrade
+
+        from petition.demo import load_demo
+
+        upgrade(revision="0001")
+        with db.engine.begin() as connection:  # a first-release database in use
+            connection.execute(text(
+                "INSERT INTO coordinators (email, name, password_hash, active, created_at) "
+                "VALUES ('old@example.org', 'Old Hand', 'x', true, '2026-01-01 00:00:00')"))
+
+        result = runner.invoke(args=["init-db"])
+        load_demo()
+
+        assert result.exit_code == 0, result.output
+        assert schema_version() == [migrations_head(app)]
+        assert [c.email for c in coordinators()][:1] == ["old@example.org"]
+        long_name = "한국" * 150  # decomposes to a key longer than the 300-character name
+        assert db.session.scalar(select(func.count()).select_from(Letter)) == 1
+        letter = db.session.scalar(select(Letter))
+        assert add_endorsement(letter, long_name).organisation_key
 
 def test_init_db_on_an_up_to_date_database_changes_nothing(app, runner):
     letter_count = db.session.scalar(select(func.count()).select_from(Letter))

@@ -84,7 +84,8 @@ class Endorsement(db.Model):
     status: Mapped[str] = mapped_column(String(10), default=EndorsementStatus.PENDING)
 
     organisation: Mapped[str] = mapped_column(String(300))
-    organisation_key: Mapped[str | None] = mapped_column(String(300))
+    # Text: decomposition can make the key longer than the name (Hangul, for one).
+    organisation_key: Mapped[str | None] = mapped_column(Text)
     organisation_type: Mapped[str] = mapped_column(String(40))
     country: Mapped[str] = mapped_column(String(2))
     city: Mapped[str] = mapped_column(String(200), default="")

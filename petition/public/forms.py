@@ -25,10 +25,16 @@ def valid_website(form, field) -> None:
         return
     if "://" not in field.data:
         field.data = "https://" + field.data
-    parts = urlsplit(field.data)
-    if parts.scheme not in ("http", "https") or not parts.hostname or "." not in parts.hostname \
+    try:
+        parts = urlsplit(field.data)
+        hostname = parts.hostname
+    except ValueError:  # e.g. an unclosed [IPv6 bracket
+        hostname = None
+    if hostname is None or parts.scheme not in ("http", "https") or "." not in hostname \
             or any(c.isspace() for c in field.data):
         raise ValidationError("Enter the website's address, like www.example.org.")
+    if len(field.data) > 500:  # checked again: "https://" was just added
+        raise ValidationError("Keep the address under 500 characters.")
 
 
 class EndorseForm(Form):
