@@ -109,11 +109,6 @@ class Endorsement(db.Model):
     letter: Mapped[Letter] = relationship()
     revision: Mapped[Revision | None] = relationship()
 
-    @property
-    def is_listed(self) -> bool:
-        """Shown by name on public pages and exports."""
-        return self.status == EndorsementStatus.PUBLISHED and self.consent_public
-
     def set_organisation(self, name: str) -> None:
         self.organisation = name
         self.organisation_key = organisation_key(name)

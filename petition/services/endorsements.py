@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..clock import utcnow
 from ..extensions import db
 from ..links import public_url
-from ..models import AuditEvent, Coordinator, Endorsement, EndorsementStatus, Letter
+from ..models import AuditEvent, Coordinator, Endorsement, EndorsementStatus, Letter, OutboxMessage
 from ..models.endorsements import NAME_HOLDING, email_key, organisation_key
 from ..tokens import Purpose, TokenExpired, make_token, read_token
 from .mail import erase_messages_about, queue_message
@@ -121,9 +122,11 @@ def _answer_repeat(letter: Letter, details: EndorsementDetails) -> bool:
                                   Endorsement.email_key == email_key(details.email))
     )
     if same_address is not None:
+        # Each answer at most once in a few minutes: the form can't flood an address.
         if same_address.status == EndorsementStatus.PENDING:
-            _queue_confirmation(same_address, repeat=True)
-        else:
+            if not _recently_emailed(details.email, "confirm"):
+                _queue_confirmation(same_address, repeat=True)
+        elif not _recently_emailed(details.email, "already_endorsed"):
             _queue_already_endorsed(letter, details.email, same_address.organisation)
         return True
     same_name = db.session.scalar(
@@ -134,9 +137,24 @@ def _answer_repeat(letter: Letter, details: EndorsementDetails) -> bool:
         )
     )
     if same_name is not None:
-        _queue_already_endorsed(letter, details.email, same_name.organisation)
+        if not _recently_emailed(details.email, "already_endorsed"):
+            _queue_already_endorsed(letter, details.email, same_name.organisation)
         return True
     return False
+
+
+REPEAT_QUIET_PERIOD = timedelta(minutes=10)
+
+
+def _recently_emailed(address: str, kind: str) -> bool:
+    """Whether this address was sent this kind of email in the last few minutes."""
+    return db.session.scalar(
+        select(OutboxMessage.id).where(
+            func.lower(OutboxMessage.recipient) == email_key(address),
+            OutboxMessage.kind == kind,
+            OutboxMessage.created_at > utcnow() - REPEAT_QUIET_PERIOD,
+        ).limit(1)
+    ) is not None
 
 
 def confirmation_link(endorsement: Endorsement) -> str:

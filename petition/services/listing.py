@@ -45,15 +45,7 @@ class PublicEndorsement:
         )
 
     def as_json(self) -> dict[str, str]:
-        return {
-            "organisation": self.organisation,
-            "organisation_type": self.organisation_type,
-            "country": self.country,
-            "city": self.city,
-            "website": self.website,
-            "comment": self.comment,
-            "endorsed_on": self.endorsed_on,
-        }
+        return {**{name: getattr(self, name) for name in PUBLIC_FIELDS}, "endorsed_on": self.endorsed_on}
 
 
 def clean_search(text: str | None, max_length: int = 100) -> str:
