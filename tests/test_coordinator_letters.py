@@ -928,3 +928,40 @@ def test_a_passed_deadline_stops_endorsements(client, coordinator, clock, csrf, 
     assert client.get(link).status_code == 409, "an unconfirmed endorsement cannot be confirmed late"
     assert endorsement_of("Just In Time").status == "pending"
     assert stored_letters()[0].status == "open"
+
+
+def test_two_coordinators_saving_new_text_at_once_make_one_revision_and_a_clear_message(app, coordinator, letter):
+    import threading
+
+    from petition.models import Letter, Revision
+    from petition.services.letters import ConcurrentEdit, LetterDraft, update_letter
+
+    barrier, results = threading.Barrier(2), []
+
+    def save(text: str):
+        with app.app_context():
+            try:
+                current = db.session.get(Letter, letter.id)
+                draft = LetterDraft(title=current.title, addressee=current.addressee, body=text,
+                                    closing=current.closing, signature=current.signature)
+                _ = current.current_revision  # both read revision 1 before either saves
+                barrier.wait(timeout=30)
+                update_letter(current, draft, None)
+                results.append("saved")
+            except ConcurrentEdit:
+                results.append("clash")
+            except Exception as error:  # reported by the assertion below
+                results.append(repr(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=save, args=(f"Version {n}",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    db.session.expire_all()
+    numbers = sorted(r.number for r in db.session.scalars(select(Revision).where(Revision.letter_id == letter.id)))
+    assert sorted(results) in (["clash", "saved"], ["saved", "saved"])
+    assert numbers == list(range(1, len(numbers) + 1)), "revision numbers stay a clean sequence"

@@ -72,6 +72,9 @@ def edit_letter(letter_id: int):
                                                          note=form.revision_note.data or "")
             except letters_service.SlugTaken:
                 form.slug.errors.append("Another letter already uses this web address.")
+            except letters_service.ConcurrentEdit as clash:
+                flash(str(clash), "error")
+                return redirect(url_for(".edit_letter", letter_id=letter_id))
             else:
                 if revision is not None:
                     flash(f"Saved as revision {revision.number} of the text.", "success")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..clock import utcnow
 from ..extensions import db
@@ -31,6 +32,12 @@ class LetterError(Exception):
 
 class SlugTaken(LetterError):
     pass
+
+
+class ConcurrentEdit(LetterError):
+    def __init__(self) -> None:
+        super().__init__("Another coordinator saved this letter at the same moment. "
+                         "Reload it and check the text before saving again.")
 
 
 @dataclass
@@ -93,7 +100,11 @@ def create_letter(draft: LetterDraft, coordinator: Coordinator | None) -> Letter
                     created_by_id=coordinator.id if coordinator else None)
     _apply(letter, draft)
     db.session.add(letter)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # another coordinator took the same address a moment ago
+        db.session.rollback()
+        raise SlugTaken(letter.slug) from None
     _audit("letter.created", letter, coordinator)
     db.session.commit()
     return letter
@@ -113,7 +124,11 @@ def update_letter(letter: Letter, draft: LetterDraft, coordinator: Coordinator |
         if current is None or current.fingerprint != letter.fingerprint:
             revision = _new_revision(letter, coordinator, note)
             _audit("letter.revised", letter, coordinator, f"revision {revision.number}")
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # two saves took the same revision number, or the same address
+        db.session.rollback()
+        raise ConcurrentEdit() from None
     return revision
 
 
