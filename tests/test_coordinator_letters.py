@@ -937,11 +937,12 @@ def test_two_coordinators_saving_new_text_at_once_make_one_revision_and_a_clear_
     from petition.services.letters import ConcurrentEdit, LetterDraft, update_letter
 
     barrier, results = threading.Barrier(2), []
+    letter_id = letter.id  # read here: the test's own objects belong to the test's session
 
     def save(text: str):
         with app.app_context():
             try:
-                current = db.session.get(Letter, letter.id)
+                current = db.session.get(Letter, letter_id)
                 draft = LetterDraft(title=current.title, addressee=current.addressee, body=text,
                                     closing=current.closing, signature=current.signature)
                 _ = current.current_revision  # both read revision 1 before either saves
@@ -962,6 +963,6 @@ def test_two_coordinators_saving_new_text_at_once_make_one_revision_and_a_clear_
         thread.join(timeout=60)
 
     db.session.expire_all()
-    numbers = sorted(r.number for r in db.session.scalars(select(Revision).where(Revision.letter_id == letter.id)))
+    numbers = sorted(r.number for r in db.session.scalars(select(Revision).where(Revision.letter_id == letter_id)))
     assert sorted(results) in (["clash", "saved"], ["saved", "saved"])
     assert numbers == list(range(1, len(numbers) + 1)), "revision numbers stay a clean sequence"
