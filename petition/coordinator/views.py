@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..extensions import db, login_manager
 from ..forms import ActionForm
-from ..models import Endorsement, Letter, OutboxMessage, OutboxStatus
+from ..models import Letter, OutboxMessage, OutboxStatus
 from ..services import endorsements as endorsing
 from ..services import letters as letters_service
 from ..services.exports import endorsements_csv
 from ..services.letters import letter_counts
 from ..services.listing import page_number
-from ..services.mail import ERASED, mail_server_configured, retry_message
+from ..services.mail import ERASED, mail_server_configured, outbox_page, retry_message
 from ..text import render_markdown
 from . import bp
 from .forms import LetterForm, ModerationForm
@@ -34,7 +33,7 @@ def _letter_or_404(letter_id: int) -> Letter:
 
 @bp.get("/")
 def dashboard():
-    letters = list(db.session.scalars(select(Letter).order_by(Letter.created_at.desc())))
+    letters = letters_service.all_letters()
     return render_template("coordinator/dashboard.html", letters=letters,
                            counts={letter.id: letter_counts(letter) for letter in letters})
 
@@ -91,14 +90,9 @@ def letter(letter_id: int):
     shown = request.args.get("status", "all")
     if shown not in ENDORSEMENT_FILTERS:
         abort(400)
-    query = select(Endorsement).where(Endorsement.letter_id == letter.id).order_by(Endorsement.created_at.desc())
-    if shown != "all":
-        query = query.where(Endorsement.status == shown)
-    page = db.paginate(query, page=request.args.get("page", 1, type=page_number), per_page=100, error_out=False)
-    awaiting = list(db.session.scalars(
-        select(Endorsement).where(Endorsement.letter_id == letter.id, Endorsement.status == "confirmed")
-        .order_by(Endorsement.confirmed_at)
-    ))
+    page = endorsing.endorsements_page(letter, None if shown == "all" else shown,
+                                       request.args.get("page", 1, type=page_number))
+    awaiting = endorsing.awaiting_approval(letter)
     return render_template("coordinator/letter.html", letter=letter, counts=letter_counts(letter),
                            endorsements=page, shown=shown, filters=ENDORSEMENT_FILTERS, awaiting=awaiting,
                            body=render_markdown(letter.body), action_form=ActionForm(),
@@ -185,10 +179,7 @@ def outbox():
     shown = request.args.get("status", "all")
     if shown not in ("all", *OutboxStatus):
         abort(400)
-    query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-    if shown != "all":
-        query = query.where(OutboxMessage.status == shown)
-    page = db.paginate(query, page=request.args.get("page", 1, type=page_number), per_page=50, error_out=False)
+    page = outbox_page(None if shown == "all" else shown, request.args.get("page", 1, type=page_number))
     return render_template("coordinator/outbox.html", messages=page, shown=shown,
                            statuses=("all", *OutboxStatus), mail_server=mail_server_configured())
 

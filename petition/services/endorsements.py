@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -368,6 +369,23 @@ def withdraw_endorsement(token: str) -> Endorsement:
 
 
 # -- moderating -------------------------------------------------------------------
+
+
+def endorsements_page(letter: Letter, status: str | None, page: int, per_page: int = 100) -> Pagination:
+    """A page of every endorsement of the letter (private fields included: coordinators only)."""
+    query = select(Endorsement).where(Endorsement.letter_id == letter.id).order_by(Endorsement.created_at.desc())
+    if status is not None:
+        query = query.where(Endorsement.status == status)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def awaiting_approval(letter: Letter) -> list[Endorsement]:
+    """The approval queue: confirmed endorsements, oldest confirmation first."""
+    return list(db.session.scalars(
+        select(Endorsement).where(Endorsement.letter_id == letter.id,
+                                  Endorsement.status == EndorsementStatus.CONFIRMED)
+        .order_by(Endorsement.confirmed_at)
+    ))
 
 
 def _moderate(letter: Letter, ids: Iterable[int], coordinator: Coordinator, target: str,

@@ -182,6 +182,11 @@ def reopen_letter(letter: Letter, coordinator: Coordinator | None) -> None:
     db.session.commit()
 
 
+def all_letters() -> list[Letter]:
+    """Every letter, newest first, for the coordinators' dashboard."""
+    return list(db.session.scalars(select(Letter).order_by(Letter.created_at.desc())))
+
+
 def public_letters() -> list[Letter]:
     return list(
         db.session.scalars(

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, render_template
 from flask_mail import Connection, Message
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -319,6 +320,14 @@ def retry_message(message: OutboxMessage) -> bool:
     db.session.info.setdefault(_NEW_MESSAGES, []).append(message)
     db.session.commit()
     return True
+
+
+def outbox_page(status: str | None, page: int, per_page: int = 50) -> Pagination:
+    """A page of the outbox, newest first, optionally of one status."""
+    query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
 ERASED = "(erased when the endorsement was withdrawn)"
