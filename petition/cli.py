@@ -73,7 +73,8 @@ def demo() -> None:
 
 @click.command("send-mail")
 @click.option("--watch", is_flag=True, help="Keep running and deliver mail as it becomes due (the worker).")
-@click.option("--interval", default=5.0, show_default=True, help="Seconds between looks at the outbox with --watch.")
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(min=0.5, max=3600),
+              help="Seconds between looks at the outbox with --watch.")
 def send_mail(watch: bool, interval: float) -> None:
     """Deliver the outbox messages that are due, once or (with --watch) continuously."""
     if not mail_server_configured():

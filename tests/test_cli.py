@@ -271,3 +271,20 @@ def test_demo_can_run_again_without_duplicating_anything(app, runner):
     assert [c.email for c in coordinators()] == [printed_sign_in(second.output)[0]]
     assert signs_in(app, *printed_sign_in(second.output)), "the password printed last is the one that works"
     assert printed_sign_in(first.output)[1] != printed_sign_in(second.output)[1]
+
+
+def test_create_coordinator_refuses_an_overlong_name(runner):
+    result = runner.invoke(args=["create-coordinator", "long@example.org", "--name", "N" * 201,
+                                 "--password", LONG_PASSWORD])
+
+    assert result.exit_code != 0
+    assert "under 200 characters" in result.output
+    assert coordinators() == []
+
+
+@pytest.mark.parametrize("interval", ["-1", "0", "abc"])
+def test_send_mail_refuses_a_bad_interval_with_a_message(runner, interval):
+    result = runner.invoke(args=["send-mail", "--watch", "--interval", interval])
+
+    assert result.exit_code == 2
+    assert "Invalid value for '--interval'" in result.output

@@ -27,6 +27,8 @@ def create_coordinator(email: str, name: str, password: str) -> Coordinator:
     """A new coordinator account; the email address must be new."""
     if len(password) < 10:
         raise AccountError("Choose a password of at least 10 characters.")
+    if len(name.strip()) > 200:
+        raise AccountError("Keep the name under 200 characters.")
     if find_coordinator(email) is not None:
         raise AccountError(f"There is already a coordinator with the address {email}.")
     coordinator = Coordinator(email=email.strip().lower(), name=name.strip() or email)
