@@ -48,7 +48,8 @@ def _postgres_url(schema: str | None = None) -> str:
 
 
 def _postgres_schema() -> str:
-    return "test_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # TEST_SCHEMA_PREFIX lets two test runs share one PostgreSQL database.
+    return "test_" + os.environ.get("TEST_SCHEMA_PREFIX", "") + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 def _upgrade(url: str, instance: Path) -> None:

@@ -55,7 +55,7 @@ def signs_in(app, email: str, password: str) -> bool:
 # -- init-db ------------------------------------------------------------------------------------
 
 
-FRESH_SCHEMA = "cli_fresh_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+FRESH_SCHEMA = "cli_fresh_" + os.environ.get("TEST_SCHEMA_PREFIX", "") + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 @pytest.fixture

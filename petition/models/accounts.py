@@ -4,7 +4,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import String, text
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -24,6 +24,8 @@ class Coordinator(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None]
+    # Part of the session's user id: raising it ends every session of the account.
+    session_version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

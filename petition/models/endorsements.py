@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import datetime
 from enum import StrEnum
 
@@ -17,6 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
+from ..names import email_key, organisation_key, organisation_skeleton
 from ..extensions import db
 from .letters import Letter, Revision
 
@@ -24,34 +23,38 @@ from .letters import Letter, Revision
 class EndorsementStatus(StrEnum):
     PENDING = "pending"  # waiting for the email confirmation
     CONFIRMED = "confirmed"  # confirmed, waiting for a coordinator's approval
+    HELD = "held"  # confirmed, but its name is (or looks like) one already on the letter: coordinators check
     PUBLISHED = "published"  # counted, and listed if the organisation consented
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
 
 
+class Move(StrEnum):
+    """Every change of an endorsement's status. Each happens only to a row still in
+    one of the statuses it starts from (a compare-and-set), so no two of them can
+    interleave badly: a withdrawn endorsement is never approved back to life."""
+
+    CONFIRM = "confirm"
+    APPROVE = "approve"
+    REJECT = "reject"
+    WITHDRAW = "withdraw"
+
+
+S = EndorsementStatus
+MOVES: dict[Move, tuple[tuple[EndorsementStatus, ...], tuple[EndorsementStatus, ...]]] = {
+    # move: (statuses it starts from, statuses it may end in)
+    Move.CONFIRM: ((S.PENDING,), (S.CONFIRMED, S.HELD, S.PUBLISHED)),
+    Move.APPROVE: ((S.CONFIRMED, S.HELD, S.REJECTED), (S.PUBLISHED,)),
+    Move.REJECT: ((S.CONFIRMED, S.HELD, S.PUBLISHED), (S.REJECTED,)),
+    Move.WITHDRAW: ((S.PENDING, S.CONFIRMED, S.HELD, S.PUBLISHED, S.REJECTED), (S.WITHDRAWN,)),
+}
+
 # Statuses in which an organisation's name is taken for a letter.
-NAME_HOLDING = ("confirmed", "published")
+NAME_HOLDING = (S.CONFIRMED, S.PUBLISHED)
 
 
-def organisation_key(name: str) -> str:
-    """The form of a name used to spot the same organisation twice.
-
-    Case, accents, punctuation and spacing are ignored, in any script:
-    "Coalición  Pro-Derechos" and "coalicion pro derechos" give the same key.
-    """
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    kept = []
-    for char in decomposed:
-        category = unicodedata.category(char)
-        if category.startswith("M"):  # accents and other combining marks
-            continue
-        kept.append(char if category[0] in "LN" else " ")
-    return re.sub(r"\s+", " ", "".join(kept)).strip()
-
-
-def email_key(address: str) -> str:
-    """The form of an address used to spot the same sender twice."""
-    return address.strip().casefold()
+def _in(statuses) -> str:
+    return "status IN (" + ", ".join(f"'{status}'" for status in statuses) + ")"
 
 
 class Endorsement(db.Model):
@@ -59,9 +62,7 @@ class Endorsement(db.Model):
 
     __tablename__ = "endorsements"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending', 'confirmed', 'published', 'rejected', 'withdrawn')", name="status"
-        ),
+        CheckConstraint(_in(EndorsementStatus), name="status"),
         # One endorsement per address per letter (the key is erased on withdrawal).
         UniqueConstraint("letter_id", "email_key", name="uq_endorsements_letter_email"),
         # One confirmed endorsement per organisation per letter. Unconfirmed ones
@@ -72,10 +73,11 @@ class Endorsement(db.Model):
             "letter_id",
             "organisation_key",
             unique=True,
-            sqlite_where=text("status IN ('confirmed', 'published')"),
-            postgresql_where=text("status IN ('confirmed', 'published')"),
+            sqlite_where=text(_in(NAME_HOLDING)),
+            postgresql_where=text(_in(NAME_HOLDING)),
         ),
         Index("ix_endorsements_letter_status", "letter_id", "status"),
+        Index("ix_endorsements_letter_skeleton", "letter_id", "organisation_skeleton"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,6 +88,7 @@ class Endorsement(db.Model):
     organisation: Mapped[str] = mapped_column(String(300))
     # Text: decomposition can make the key longer than the name (Hangul, for one).
     organisation_key: Mapped[str | None] = mapped_column(Text)
+    organisation_skeleton: Mapped[str | None] = mapped_column(Text)
     organisation_type: Mapped[str] = mapped_column(String(40))
     country: Mapped[str] = mapped_column(String(2))
     city: Mapped[str] = mapped_column(String(200), default="")
@@ -105,13 +108,17 @@ class Endorsement(db.Model):
     published_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
+    # A held endorsement: the name-holding endorsement it may duplicate.
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("endorsements.id", ondelete="SET NULL"))
 
     letter: Mapped[Letter] = relationship()
     revision: Mapped[Revision | None] = relationship()
+    duplicate_of: Mapped[Endorsement | None] = relationship(remote_side=[id])
 
     def set_organisation(self, name: str) -> None:
         self.organisation = name
         self.organisation_key = organisation_key(name)
+        self.organisation_skeleton = organisation_skeleton(name)
 
     def set_email(self, address: str) -> None:
         self.email = address
@@ -123,4 +130,16 @@ class Endorsement(db.Model):
         self.email = None
         self.email_key = None
         self.organisation_key = None
+        self.organisation_skeleton = None
         self.comment = ""
+
+    def can(self, move: Move) -> bool:
+        return self.status in MOVES[move][0]
+
+    @property
+    def can_be_approved(self) -> bool:
+        return self.can(Move.APPROVE)
+
+    @property
+    def can_be_rejected(self) -> bool:
+        return self.can(Move.REJECT)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -23,11 +23,15 @@ class OutboxMessage(db.Model):
     __table_args__ = (
         CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status"),
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+        Index("ix_outbox_messages_recipient", "recipient_key", "kind", "created_at"),
+        Index("ix_outbox_messages_endorsement", "endorsement_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     recipient: Mapped[str] = mapped_column(String(320))
+    # email_key(recipient): "was this address written to lately?" compares keys, in SQL as in Python.
+    recipient_key: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(Text)
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
@@ -41,6 +45,8 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     sent_at: Mapped[datetime | None]
     letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id", ondelete="SET NULL"))
+    # Blank the address and text once sent (a notice about an erased endorsement).
+    erase_after_send: Mapped[bool] = mapped_column(default=False, server_default=false())
     endorsement_id: Mapped[int | None] = mapped_column(ForeignKey("endorsements.id", ondelete="SET NULL"))
 
     attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
