@@ -61,7 +61,6 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "no-reply@localhost")
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 30)
-    MAIL_SUPPRESS_SEND = False  # without MAIL_SERVER the outbox holds mail; see services/mail.py
     # "thread": try each new message right after the request commits, in a
     # background thread; "worker": leave everything to `send-mail --watch`.
     MAIL_DELIVERY = os.environ.get("MAIL_DELIVERY", "thread")
@@ -80,6 +79,7 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    HSTS_MAX_AGE: int | None = None  # seconds browsers keep to HTTPS; sent on HTTPS responses only
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 1024 * 1024
     PUBLIC_PAGE_SIZE = 50
@@ -111,6 +111,7 @@ class ProductionConfig(Config):
     BASE_URL = os.environ.get("BASE_URL", "").rstrip("/")
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    HSTS_MAX_AGE = 365 * 24 * 3600
 
 
 CONFIGS = {

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import unicodedata
 
+from flask import request
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto as FROM_REQUEST  # Flask-WTF's "read the request" default
 from markupsafe import Markup, escape
-from wtforms import PasswordField, SelectChoice, StringField, TextAreaField
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from wtforms import FileField, PasswordField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import ValidationError
 from wtforms.widgets import Select, html_params
 
 # Line breaks and tabs are fine in a text area; every other control character
 # (NUL above all, which PostgreSQL refuses) is an error the person can fix.
 _ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+FILE_MESSAGE = "Enter text here, not a file."
 
 
 def _has_control_characters(value: str, multiline: bool) -> bool:
@@ -22,11 +26,32 @@ def _has_control_characters(value: str, multiline: bool) -> bool:
     return False
 
 
+def _submitted_formdata(form: Form) -> MultiDict | None:
+    """The submitted fields, as Flask-WTF would read them, except that a file part
+    reaches only a FileField the form declares, and a JSON body is not read at all
+    (no form here takes JSON: its numbers and lists would reach text fields as they are).
+    The names of fields sent a file they do not take are kept for validate()."""
+    file_fields = {field.name for field in form if isinstance(field, FileField)}
+    text_fields = {field.name for field in form} - file_fields
+    form.misplaced_files = frozenset(name for name in request.files if name in text_fields)
+    files = MultiDict([(name, file) for name, file in request.files.items(multi=True) if name in file_fields])
+    formdata = CombinedMultiDict([files, request.form]) if files else request.form
+    return formdata or None
+
+
 class Form(FlaskForm):
     """A Flask-WTF form (CSRF included) that strips surrounding spaces and refuses
-    invisible control characters in every text field."""
+    invisible control characters in every text field, and refuses a file sent to
+    any field but a FileField."""
+
+    misplaced_files: frozenset[str] = frozenset()
 
     class Meta:
+        def wrap_formdata(self, form, formdata):
+            if formdata is not FROM_REQUEST:
+                return formdata
+            return _submitted_formdata(form) if form.is_submitted() else None
+
         def bind_field(self, form, unbound_field, options):
             field_class = unbound_field.field_class
             if issubclass(field_class, (StringField, TextAreaField)) and not issubclass(field_class, PasswordField):
@@ -38,7 +63,10 @@ class Form(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         for field in self:
-            if isinstance(field.data, str) and _has_control_characters(
+            if field.name in self.misplaced_files:
+                field.errors = [FILE_MESSAGE]  # what the field said of the missing text would mislead
+                valid = False
+            elif isinstance(field.data, str) and _has_control_characters(
                 field.data, multiline=isinstance(field, TextAreaField)
             ):
                 field.errors = [*field.errors, "Remove the invisible control characters from this field."]

@@ -156,8 +156,8 @@ def test_signed_letter_is_a4_unless_letter_paper_is_asked_for(client, letter):
     a4 = signed(client, letter)
     us_letter = signed(client, letter, paper="letter")
 
-    assert "size: letter" not in a4
-    assert "<style>@page { size: letter; }</style>" in us_letter
+    assert "paper-letter.css" not in a4
+    assert "css/paper-letter.css" in us_letter
     assert '<option value="letter" selected>' in us_letter
 
 

@@ -31,6 +31,11 @@ class Coordinator(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
 
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session and the remember-me cookie:
+        "<id>:<session_version>", so raising the version ends those sessions."""
+        return f"{self.id}:{self.session_version}"
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import re
+
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..clock import utcnow
@@ -13,6 +15,10 @@ from ..models import Coordinator
 class AccountError(Exception):
     pass
 
+
+# "<id>:<session_version>", as Coordinator.get_id() writes it; nine digits at most
+# keep both numbers within every database's integer column.
+_SESSION_ID = re.compile(r"([0-9]{1,9}):([0-9]{1,9})")
 
 # Checked against when the address is unknown, so a wrong address takes as long
 # as a wrong password and sign-in does not reveal which addresses exist.
@@ -56,3 +62,23 @@ def authenticate(email: str, password: str) -> Coordinator | None:
     coordinator.last_sign_in_at = utcnow()
     db.session.commit()
     return coordinator
+
+
+def coordinator_for_session(session_id: str) -> Coordinator | None:
+    """The active coordinator a session (or remember-me cookie) names, or None if the
+    id is malformed, the account is inactive, or its sessions were ended since."""
+    match = _SESSION_ID.fullmatch(session_id)
+    if match is None:
+        return None
+    coordinator = db.session.get(Coordinator, int(match[1]))
+    if coordinator is None or coordinator.session_version != int(match[2]) or not coordinator.is_active:
+        return None
+    return coordinator
+
+
+def end_sessions(coordinator: Coordinator) -> None:
+    """Ends every session of this coordinator's account, on every device,
+    remember-me cookies included: they all name the session version raised here."""
+    db.session.execute(update(Coordinator).where(Coordinator.id == coordinator.id)
+                       .values(session_version=Coordinator.session_version + 1))
+    db.session.commit()

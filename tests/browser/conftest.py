@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+PASSWORD = "correct horse battery staple"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -90,6 +91,26 @@ def live_server(app):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def open_letter(app):
+    """An open letter that publishes confirmed endorsements at once, run by
+    lead@example.org (password PASSWORD)."""
+    from petition.services.accounts import create_coordinator
+    from petition.services.letters import LetterDraft, create_letter, publish_letter
+
+    coordinator = create_coordinator("lead@example.org", "Lead Coordinator", PASSWORD)
+    letter = create_letter(LetterDraft(
+        title="Ratify the Optional Protocol to the ICESCR",
+        addressee="H.E. the President of the Republic",
+        body="Your Excellency,\n\nWe urge you to **ratify** the Optional Protocol without delay.\n\n"
+             "Economic, social and cultural rights are human rights.",
+        closing="Respectfully,",
+        signature="The National Platform",
+    ), coordinator)
+    publish_letter(letter, coordinator)
+    return letter
 
 
 @pytest.fixture

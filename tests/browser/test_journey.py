@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -17,25 +16,8 @@ from petition.extensions import db
 from petition.models import Endorsement
 from petition.services.accounts import create_coordinator
 from petition.services.endorsements import EndorsementDetails, confirm_endorsement, submit_endorsement
-from petition.services.letters import LetterDraft, create_letter, publish_letter
 
-PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def open_letter(app):
-    """An open letter that publishes confirmed endorsements at once."""
-    coordinator = create_coordinator("lead@example.org", "Lead Coordinator", PASSWORD)
-    letter = create_letter(LetterDraft(
-        title="Ratify the Optional Protocol to the ICESCR",
-        addressee="H.E. the President of the Republic",
-        body="Your Excellency,\n\nWe urge you to **ratify** the Optional Protocol without delay.\n\n"
-             "Economic, social and cultural rights are human rights.",
-        closing="Respectfully,",
-        signature="The National Platform",
-    ), coordinator)
-    publish_letter(letter, coordinator)
-    return letter
+from .conftest import PASSWORD
 
 
 def sign_in(page, live_server, email="lead@example.org"):
