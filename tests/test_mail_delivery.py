@@ -37,7 +37,7 @@ from petition.models import (
     EndorsementStatus,
     OutboxMessage,
 )
-from petition.services.mail import background, deliver_due, queue_message
+from petition.services.mail import ERASED, background, deliver_due, queue_message
 
 BASE_URL = "https://letters.example.org"
 PLATFORM_NAME = "National Platform for the OP-ICESCR"
@@ -102,6 +102,21 @@ class OverlapRecorder(Recorder):
         return self.record(envelope)
 
 
+class DeferringOnceRecorder(Recorder):
+    """Answers the first recipient it is offered with "try again later", then accepts."""
+
+    def __init__(self, server: SMTPServer):
+        super().__init__(server)
+        self.deferred = False
+
+    async def handle_RCPT(self, smtp, session, envelope, address, rcpt_options):
+        if not self.deferred:
+            self.deferred = True
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
 class Servers:
     def __init__(self):
         self.controllers = []
@@ -157,6 +172,14 @@ def stalling_smtp(servers, app_config, request):
 
 
 @pytest.fixture
+def deferring_smtp(servers, app_config, request):
+    """The app, pointed at a server that defers the first recipient."""
+    server, _ = servers.start(handler_class=DeferringOnceRecorder)
+    point_the_app_at(server.port, app_config, request)
+    return server
+
+
+@pytest.fixture
 def overlap_smtp(servers, app_config, request):
     server, handler = servers.start(handler_class=OverlapRecorder)
     point_the_app_at(server.port, app_config, request)
@@ -186,13 +209,19 @@ def received(server: SMTPServer, stored: OutboxMessage):
 
 
 def alternative_parts(message):
-    alternatives = [part for part in message.walk() if part.get_content_type() == "multipart/alternative"]
-    assert len(alternatives) == 1, "no multipart/alternative part"
-    return list(alternatives[0].iter_parts())
+    """The text and HTML versions: the message itself is multipart/alternative, not
+    wrapped in a multipart/mixed with nothing else in it."""
+    assert message.get_content_type() == "multipart/alternative"
+    return list(message.iter_parts())
+
+
+def as_read(text: str) -> str:
+    """Text as its reader sees it, whatever its line ends and whether its last line has one."""
+    return text.replace("\r\n", "\n").rstrip("\n")
 
 
 def body_text(part) -> str:
-    return part.get_content().replace("\r\n", "\n")
+    return as_read(part.get_content())
 
 
 def successes(message: OutboxMessage) -> list[DeliveryAttempt]:
@@ -285,6 +314,8 @@ LINK_LEADS_TO = {
 @pytest.mark.parametrize("kind", list(LINK_LEADS_TO))
 def test_each_kind_of_message_arrives_well_formed_with_a_working_link(smtp, journey, client, kind):
     stored = journey.make(kind)
+    # As queued: a notice of withdrawal is blanked once sent.
+    recipient, text_body, html_body = stored.recipient, stored.text_body, stored.html_body
 
     report = deliver_due("test-worker")
 
@@ -292,7 +323,7 @@ def test_each_kind_of_message_arrives_well_formed_with_a_working_link(smtp, jour
     mail = received(smtp, stored).message
     assert parseaddr(mail["From"]) == (PLATFORM_NAME, "no-reply@example.org")
     assert parseaddr(mail["Reply-To"])[1] == "coalition@example.org"
-    assert parseaddr(mail["To"])[1] == stored.recipient
+    assert parseaddr(mail["To"])[1] == recipient
     assert mail["Subject"] == stored.subject
     assert mail["Message-ID"] == stored.message_id
     assert stored.message_id.endswith("@letters.example.org>")
@@ -300,8 +331,8 @@ def test_each_kind_of_message_arrives_well_formed_with_a_working_link(smtp, jour
 
     plain, html = alternative_parts(mail)
     assert (plain.get_content_type(), html.get_content_type()) == ("text/plain", "text/html")
-    assert body_text(plain) == stored.text_body.replace("\r\n", "\n")
-    assert body_text(html) == stored.html_body.replace("\r\n", "\n")
+    assert body_text(plain) == as_read(text_body)
+    assert body_text(html) == as_read(html_body)
     assert "<html" in body_text(html)
 
     links = LINK_PATTERN.findall(body_text(plain))
@@ -337,6 +368,21 @@ def test_date_header_is_the_queue_time_whatever_the_servers_timezone(server_in_a
 
     date = parsedate_to_datetime(received(smtp, stored).message["Date"])
     assert date == datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+
+def test_a_retried_message_keeps_its_message_id_and_its_utc_date(server_in_another_timezone, deferring_smtp,
+                                                                  letter, endorse, outbox, clock):
+    endorse(letter)
+    stored = outbox.last(VALID_ENDORSEMENT["email"], "confirm")
+    assert deliver_due("worker-1").retrying == [stored.id]
+    assert "451 4.3.0 Try again later" in outbox.last(kind="confirm").last_error
+
+    clock.advance(minutes=1)
+    assert deliver_due("worker-1").sent == [stored.id]
+
+    mail = received(deferring_smtp, stored).message
+    assert mail["Message-ID"] == stored.message_id
+    assert parsedate_to_datetime(mail["Date"]) == datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
 
 def test_emailed_links_use_the_base_url_not_the_host_the_request_came_with(smtp, client, letter, outbox):
@@ -398,6 +444,51 @@ def test_refused_connections_keep_mail_queued_with_backoff_until_the_server_retu
     for message in outbox.messages(kind="confirm"):
         assert message.status == "sent" and message.last_error is None and message.sent_at == clock.now - timedelta(days=1)
         assert [a.error is None for a in message.attempt_log] == [False, False, True]
+
+
+# -- a notice whose personal data must not outlive its delivery ------------------------------------
+
+
+def queue_notice_to_erase(letter, address: str) -> OutboxMessage:
+    message = queue_message("withdrawn", address, f"Your endorsement is withdrawn: {letter.title}",
+                            letter_id=letter.id, erase_after_send=True, letter=letter,
+                            organisation="Coalition for Housing Rights",
+                            letter_link=public_url("public.letter", slug=letter.slug))
+    db.session.commit()
+    return message
+
+
+def test_a_notice_to_erase_after_sending_is_blanked_once_the_server_accepts_it(down_port, servers, letter, clock):
+    address = "siti@housing-rights.example.org"
+    notice = queue_notice_to_erase(letter, address)
+
+    assert deliver_due("worker-1").retrying == [notice.id]
+    db.session.expire_all()
+    assert (notice.status, notice.recipient, notice.recipient_key) == ("queued", address, address)
+    assert "Coalition for Housing Rights" in notice.text_body  # kept for the next attempt
+
+    server, _ = servers.start(port=down_port)
+    clock.advance(seconds=60)
+    assert deliver_due("worker-1").sent == [notice.id]
+
+    arrived = received(server, notice)
+    assert arrived.envelope_to == [address]
+    assert "Coalition for Housing Rights" in body_text(alternative_parts(arrived.message)[0])
+    db.session.expire_all()
+    assert (notice.status, notice.sent_at, notice.attempts) == ("sent", clock.now, 2)
+    assert (notice.recipient, notice.recipient_key) == (ERASED, None)
+    assert notice.text_body == notice.html_body == ERASED
+    assert notice.message_id and notice.subject  # what was sent, not to whom
+
+
+def test_an_ordinary_message_keeps_its_recipient_and_text_once_sent(smtp, letter):
+    message = queue_batch(letter, 1)[0]
+
+    deliver_due("worker-1")
+
+    sent = db.session.get(OutboxMessage, message)
+    assert (sent.status, sent.recipient, sent.recipient_key) == ("sent", "person0@example.net", "person0@example.net")
+    assert "Organisation 0" in sent.text_body
 
 
 @pytest.fixture

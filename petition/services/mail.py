@@ -5,23 +5,33 @@ the caller's transaction; once that transaction commits, the new messages are
 logged and (with ``MAIL_DELIVERY = "thread"``) handed to a background thread.
 ``deliver_due`` is what the thread, ``send-mail`` and ``send-mail --watch`` run:
 it claims each due message with a lease, so two workers never send the same one.
+
+Each message is built with the standard library and sent over smtplib. The part
+of an address before the @ goes out as stored, with SMTPUTF8 when it is not
+ASCII; the domain always in its IDNA 2008 ASCII form. Whatever fails with one
+message is recorded as its attempt: what can never succeed (an address this
+server cannot take, a 5xx refusal) fails it at once; the rest retries later.
 """
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import os
 import queue
+import re
 import smtplib
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import make_msgid
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app, render_template
-from flask_mail import Connection, Message
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
@@ -29,6 +39,7 @@ from sqlalchemy.orm import Session
 from ..clock import utcnow
 from ..extensions import db
 from ..models import DeliveryAttempt, OutboxMessage, OutboxStatus
+from ..names import email_key
 
 log = logging.getLogger("petition.mail")
 
@@ -42,16 +53,21 @@ def queue_message(
     *,
     letter_id: int | None = None,
     endorsement_id: int | None = None,
+    erase_after_send: bool = False,
     **context: Any,
 ) -> OutboxMessage:
     """Render ``templates/email/<kind>.txt`` and ``.html`` into an outbox row in the
-    current transaction. The caller commits; nothing is sent before that."""
+    current transaction. The caller commits; nothing is sent before that.
+
+    With ``erase_after_send`` the address and text are blanked in the transaction
+    that records the message as sent: they do not outlive its delivery."""
     context.setdefault("platform_name", current_app.config["PLATFORM_NAME"])
     context.setdefault("contact_email", current_app.config["PLATFORM_CONTACT_EMAIL"])
     context["subject"] = subject
     message = OutboxMessage(
         kind=kind,
         recipient=recipient,
+        recipient_key=email_key(recipient),
         subject=subject,
         text_body=render_template(f"email/{kind}.txt", **context),
         html_body=render_template(f"email/{kind}.html", **context),
@@ -59,6 +75,7 @@ def queue_message(
         next_attempt_at=utcnow(),
         letter_id=letter_id,
         endorsement_id=endorsement_id,
+        erase_after_send=erase_after_send,
     )
     db.session.add(message)
     db.session.info.setdefault(_NEW_MESSAGES, []).append(message)
@@ -150,22 +167,6 @@ class DeliveryReport:
         return len(self.sent) + len(self.retrying) + len(self.failed)
 
 
-class _TimeoutConnection(Connection):
-    # Flask-Mail opens smtplib connections without a timeout; a stalled server
-    # would hold a worker forever.
-    def configure_host(self) -> smtplib.SMTP:
-        timeout = current_app.config["MAIL_TIMEOUT"]
-        if self.mail.use_ssl:
-            host = smtplib.SMTP_SSL(self.mail.server, self.mail.port, timeout=timeout)
-        else:
-            host = smtplib.SMTP(self.mail.server, self.mail.port, timeout=timeout)
-        if self.mail.use_tls:
-            host.starttls()
-        if self.mail.username and self.mail.password:
-            host.login(self.mail.username, self.mail.password)
-        return host
-
-
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff after the n-th failed attempt, capped."""
     base = current_app.config["MAIL_RETRY_BASE_SECONDS"]
@@ -205,35 +206,12 @@ def claim(message_id: int, worker: str, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def _as_flask_mail_message(message: OutboxMessage) -> Message:
-    config = current_app.config
-    sender = (config["PLATFORM_NAME"], _address_only(config["MAIL_DEFAULT_SENDER"]))
-    flask_message = Message(
-        subject=message.subject,
-        recipients=[message.recipient],
-        body=message.text_body,
-        html=message.html_body,
-        sender=sender,
-        reply_to=config["PLATFORM_CONTACT_EMAIL"] or None,
-        # created_at is naive UTC; .timestamp() alone would read it as the server's local time.
-        date=message.created_at.replace(tzinfo=UTC).timestamp() if message.created_at else None,
-    )
-    # The Message-ID was fixed when the message was queued, so a retry is
-    # recognisably the same message.
-    flask_message.msgId = message.message_id
-    return flask_message
-
-
-def _address_only(sender: str) -> str:
-    from email.utils import parseaddr
-
-    return parseaddr(sender)[1] or sender
-
-
 def deliver_due(worker: str, limit: int = 100, only_ids: list[int] | None = None) -> DeliveryReport:
     """Send every due message this worker manages to claim, recording each attempt.
 
-    Without a MAIL_SERVER nothing is sent: messages stay readable in the outbox.
+    Whatever goes wrong with one message is recorded as that message's attempt,
+    and the next message is tried: none can hold up the ones behind it. Without a
+    MAIL_SERVER nothing is sent: messages stay readable in the outbox.
     """
     report = DeliveryReport()
     if not mail_server_configured():
@@ -243,39 +221,171 @@ def deliver_due(worker: str, limit: int = 100, only_ids: list[int] | None = None
         # may have taken a while.
         if not claim(message_id, worker, utcnow()):
             continue
-        outgoing = _as_flask_mail_message(db.session.get(OutboxMessage, message_id))
-        # Hand the connection back to the pool before talking to SMTP: a stalled
-        # mail server must not starve the web requests of database connections.
-        db.session.commit()
-        error = _send(outgoing)
-        _record_attempt(message_id, worker, error, report)
+        _record_attempt(message_id, worker, _attempt(message_id), report)
     return report
 
 
-def _send(message: Message) -> str | None:
-    """Hand one message to the SMTP server; the error text, or None once it is accepted."""
-    connection = _TimeoutConnection(current_app.extensions["mail"])
+@dataclass(frozen=True)
+class Failure:
+    """Why an attempt failed, as a coordinator reads it on the outbox page, and
+    whether trying again could help."""
+
+    error: str
+    permanent: bool
+
+
+class Undeliverable(Exception):
+    """The message cannot be sent as it is: trying again would fail the same way."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    message: EmailMessage
+    sender: str  # the envelope's MAIL FROM
+    recipient: str  # the envelope's RCPT TO, as address_as_sent gives it
+
+
+NOT_AN_ADDRESS = "Cannot be delivered: this is not a valid email address ({reason})"
+NO_SMTPUTF8 = ("Cannot be delivered: the address has non-ASCII characters before the @, and the mail server "
+               "does not offer SMTPUTF8, the extension that sending to such an address requires.")
+UNBUILDABLE = "Cannot be delivered: the message could not be built ({error})"
+
+
+def _attempt(message_id: int) -> Failure | None:
+    """Build and send one claimed message: None once the server accepted it, else why not."""
+    stored = db.session.get(OutboxMessage, message_id)
     try:
-        connection.host = connection.configure_host()
-        connection.send(message)
-    except (smtplib.SMTPException, OSError) as error:
+        outgoing = _compose(stored)
+    except Undeliverable as error:
+        return Failure(str(error), permanent=True)
+    except Exception as error:  # noqa: BLE001 - the stored text will not change, so neither will this
+        return Failure(UNBUILDABLE.format(error=_describe(error)), permanent=True)
+    finally:
+        # Hand the connection back to the pool before talking to SMTP: a stalled
+        # mail server must not starve the web requests of database connections.
+        db.session.commit()
+    return _send(outgoing)
+
+
+# Bodies go out as 7bit, quoted-printable or base64, so a server without
+# 8BITMIME takes them too; the policy's utf8 is switched on only for SMTPUTF8.
+_POLICY = email.policy.SMTP.clone(cte_type="7bit")
+
+
+def _compose(stored: OutboxMessage) -> Outgoing:
+    """The stored message as the SMTP server will receive it: multipart/alternative
+    (text, then HTML), from the platform, dated and identified as when it was queued."""
+    config = current_app.config
+    sender = parseaddr(config["MAIL_DEFAULT_SENDER"])[1] or config["MAIL_DEFAULT_SENDER"]
+    recipient = address_as_sent(stored.recipient)
+    message = EmailMessage(policy=_POLICY)
+    message["Subject"] = stored.subject
+    message["From"] = Address(config["PLATFORM_NAME"], addr_spec=sender)
+    message["To"] = recipient
+    if config["PLATFORM_CONTACT_EMAIL"]:
+        message["Reply-To"] = config["PLATFORM_CONTACT_EMAIL"]
+    # created_at is naive UTC; the server's own timezone must not shift it.
+    message["Date"] = format_datetime(stored.created_at.replace(tzinfo=UTC))
+    # Fixed when the message was queued, so a retry is recognisably the same message.
+    message["Message-ID"] = stored.message_id
+    message.set_content(stored.text_body)
+    message.add_alternative(stored.html_body, subtype="html")
+    return Outgoing(message, sender, recipient)
+
+
+def address_as_sent(address: str) -> str:
+    """The address as it goes to the SMTP server: the part before the @ exactly as
+    stored, the domain in its IDNA 2008 ASCII form (user@straße.de is sent as
+    user@xn--strae-oqa.de, never as user@strasse.de, another domain).
+
+    Raises Undeliverable for an address the endorsement form would not accept."""
+    try:
+        validated = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise Undeliverable(NOT_AN_ADDRESS.format(reason=error)) from None
+    mailbox = address.rpartition("@")[0]
+    return f"{mailbox}@{validated.ascii_domain}"
+
+
+def _send(outgoing: Outgoing) -> Failure | None:
+    """Hand one message to the SMTP server: None once it is accepted, else why not.
+
+    A non-ASCII mailbox goes out with SMTPUTF8 (RFC 6531), which send_message asks
+    for when an envelope address is not ASCII; a server without it cannot take it."""
+    connection = None
+    try:
+        connection = _connect()
+        if not outgoing.recipient.isascii() and not connection.has_extn("smtputf8"):
+            raise Undeliverable(NO_SMTPUTF8)
+        connection.send_message(outgoing.message, outgoing.sender, [outgoing.recipient])
+    except Exception as error:  # noqa: BLE001 - recorded as this message's attempt, whatever it is
         _close_quietly(connection)
-        return f"{type(error).__name__}: {error}"
+        return _failure(error, outgoing.recipient)
     # Accepted: a failure to say goodbye must not make us send it again.
     _close_quietly(connection, polite=True)
     return None
 
 
-def _close_quietly(connection: Connection, polite: bool = False) -> None:
-    if connection.host is None:
+def _connect() -> smtplib.SMTP:
+    """A connection to MAIL_SERVER, greeted, over implicit TLS or STARTTLS if so
+    configured, logged in if credentials are set; every step bounded by MAIL_TIMEOUT
+    (a stalled server must not hold a worker forever)."""
+    config = current_app.config
+    smtp_class = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
+    connection = smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"])
+    try:
+        if config["MAIL_USE_TLS"]:
+            connection.starttls()
+        if config["MAIL_USERNAME"] and config["MAIL_PASSWORD"]:
+            connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        connection.ehlo_or_helo_if_needed()
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _close_quietly(connection: smtplib.SMTP | None, polite: bool = False) -> None:
+    if connection is None:
         return
     try:
-        connection.host.quit() if polite else connection.host.close()
+        connection.quit() if polite else connection.close()
     except (smtplib.SMTPException, OSError):
-        connection.host.close()
+        connection.close()
 
 
-def _record_attempt(message_id: int, worker: str, error: str | None, report: DeliveryReport) -> None:
+def _failure(error: Exception, recipient: str) -> Failure:
+    """What a coordinator reads about a failed attempt, and whether another could
+    succeed: a 5xx refusal of the recipient or the message is final (RFC 5321),
+    as is an address this server cannot take; anything else may pass later."""
+    if isinstance(error, Undeliverable):
+        return Failure(str(error), permanent=True)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, reply = next(iter(error.recipients.values()))
+        return _refusal("the recipient", code, reply, recipient)
+    if isinstance(error, smtplib.SMTPDataError):
+        return _refusal("the message", error.smtp_code, error.smtp_error, recipient)
+    return Failure(_without_address(_describe(error), recipient), permanent=False)
+
+
+def _refusal(what: str, code: int, reply: bytes | str, recipient: str) -> Failure:
+    reply_text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+    said = _without_address(f"{code} {reply_text}", recipient)
+    if 500 <= code < 600:
+        return Failure(f"Cannot be delivered: the mail server refused {what}: {said}", permanent=True)
+    return Failure(f"The mail server refused {what} for now: {said}", permanent=False)
+
+
+def _without_address(text: str, recipient: str) -> str:
+    # Servers often quote the address in their reply; errors outlive an erased address.
+    return re.sub(re.escape(recipient), "[recipient]", text, flags=re.IGNORECASE)
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _record_attempt(message_id: int, worker: str, failure: Failure | None, report: DeliveryReport) -> None:
     now = utcnow()
     message = db.session.get(OutboxMessage, message_id, with_for_update=True, populate_existing=True)
     if message.claimed_by != worker:
@@ -286,37 +396,52 @@ def _record_attempt(message_id: int, worker: str, error: str | None, report: Del
         db.session.rollback()
         return
     message.attempts += 1
-    message.attempt_log.append(DeliveryAttempt(worker=worker, error=error, at=now))
+    message.attempt_log.append(DeliveryAttempt(worker=worker, error=failure.error if failure else None, at=now))
     message.claimed_by = None
     message.claimed_until = None
-    if error is None:
-        message.status = OutboxStatus.SENT
-        message.sent_at = now
-        message.last_error = None
+    if failure is None:
+        _mark_sent(message, now)
         report.sent.append(message.id)
+    elif failure.permanent or message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        message.status = OutboxStatus.FAILED
+        message.last_error = failure.error
+        if message.erase_after_send:  # it will never be sent: its data goes now
+            _blank_personal_data(message)
+        report.failed.append(message.id)
     else:
-        message.last_error = error
-        if message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-            message.status = OutboxStatus.FAILED
-            report.failed.append(message.id)
-        else:
-            message.next_attempt_at = now + retry_delay(message.attempts)
-            report.retrying.append(message.id)
-        log.warning("Email #%s to %s not delivered (attempt %s): %s", message.id, message.recipient,
-                    message.attempts, error)
+        message.last_error = failure.error
+        message.next_attempt_at = now + retry_delay(message.attempts)
+        report.retrying.append(message.id)
+    if failure is not None:
+        # With a mail server, addresses never go to the logs (see _after_commit).
+        log.warning("Email #%s not delivered (attempt %s): %s", message.id, message.attempts, failure.error)
     db.session.commit()
+
+
+def _mark_sent(message: OutboxMessage, now: datetime) -> None:
+    message.status = OutboxStatus.SENT
+    message.sent_at = now
+    message.last_error = None
+    if message.erase_after_send:
+        _blank_personal_data(message)
 
 
 def retry_message(message: OutboxMessage) -> bool:
     """Put a failed message back at the head of the queue, with fresh attempts.
-    Queued messages are already on their way, sent ones done, erased ones unsendable."""
-    if message.status != OutboxStatus.FAILED or message.recipient == ERASED:
+    Queued messages are already on their way, sent ones done, erased ones unsendable.
+    A compare-and-set: of two coordinators pressing Retry at once, one queues it."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.status == OutboxStatus.FAILED,
+               OutboxMessage.recipient != ERASED)
+        .values(status=OutboxStatus.QUEUED, next_attempt_at=utcnow(), claimed_by=None, claimed_until=None,
+                attempts=0)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
         return False
-    message.status = OutboxStatus.QUEUED
-    message.next_attempt_at = utcnow()
-    message.claimed_by = None
-    message.claimed_until = None
-    message.attempts = 0
+    db.session.expire(message)
     db.session.info.setdefault(_NEW_MESSAGES, []).append(message)
     db.session.commit()
     return True
@@ -338,8 +463,13 @@ def erase_messages_about(endorsement_id: int) -> None:
     about an endorsement (they hold its contact details); unsent ones are dropped."""
     messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.endorsement_id == endorsement_id))
     for message in messages:
-        message.recipient = ERASED
-        message.text_body = message.html_body = ERASED
+        _blank_personal_data(message)
         if message.status == OutboxStatus.QUEUED:
             message.status = OutboxStatus.FAILED
             message.last_error = ERASED
+
+
+def _blank_personal_data(message: OutboxMessage) -> None:
+    message.recipient = ERASED
+    message.recipient_key = None
+    message.text_body = message.html_body = ERASED
