@@ -50,29 +50,33 @@ def organisation_key(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _confusable_prototypes() -> dict[str, str]:
-    """Each character of Unicode's confusables data mapped to one member of its
-    look-alike class (the lowest code point: "a" for Latin a, Cyrillic а and
-    fullwidth ａ alike). The data is Unicode's confusables.txt as shipped by the
-    confusable-homoglyphs package."""
+    """Each non-ASCII character of Unicode's confusables data mapped to one member
+    of its look-alike class: the ASCII letter or digit it imitates if there is one
+    (Cyrillic "С" and Greek "Ϲ" give "C"), otherwise the class's lowest code point.
+    The data is Unicode's confusables.txt as shipped by confusable-homoglyphs."""
     import json
     from importlib.resources import files
 
     data = json.loads(files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8"))
     prototypes = {}
     for char, homoglyphs in data.items():
-        if len(char) != 1:
+        if len(char) != 1 or char.isascii():
             continue
-        single = [entry["c"] for entry in homoglyphs if len(entry["c"]) == 1]
-        prototypes[char] = min([char, *single])
+        single = sorted({entry["c"] for entry in homoglyphs if len(entry["c"]) == 1} | {char})
+        ascii_like = [c for c in single if c.isascii() and c.isalnum()]
+        prototypes[char] = (ascii_like or single)[0]
     return prototypes
 
 
 def organisation_skeleton(name: str) -> str:
-    """The name's key with every character replaced by its look-alike class, in
-    the spirit of Unicode's confusables skeleton (UTS #39): "Coalition" written
-    with a Cyrillic о has another key but the same skeleton."""
+    """The key of the name with every look-alike character replaced by the one it
+    imitates, in the spirit of Unicode's confusables skeleton (UTS #39):
+    "Coalition" written with a Cyrillic "о" or "С" has another key but the same
+    skeleton. Case is kept until the mapping is done (Greek "Η" imitates "H", its
+    lower case "η" does not imitate "h")."""
     prototypes = _confusable_prototypes()
-    return "".join(prototypes.get(char, char) for char in organisation_key(name))
+    decomposed = unicodedata.normalize("NFD", strip_ignorable(name))
+    return organisation_key("".join(prototypes.get(char, char) for char in decomposed))
 
 
 def email_key(address: str) -> str:

@@ -9,10 +9,12 @@ import os
 import re
 import shutil
 import socket
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -255,6 +257,61 @@ def endorse(client):
         return client.post(f"/letters/{letter.slug}", data=data)
 
     return submit
+
+
+# -- what people see -----------------------------------------------------------------------
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees of a page: tags dropped, entities decoded, spaces collapsed."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split()).replace(" .", ".").replace(" ,", ",")
+
+
+def public_count(client, letter) -> int:
+    """The live count shown on a letter's public page."""
+    html = client.get(f"/letters/{letter.slug}").get_data(as_text=True)
+    return int(re.search(r'class="count__number">(\d+)<', html).group(1))
+
+
+def follow_link(client, link: str, **data):
+    """Open an emailed confirm or withdraw link (or its path) and press the page's
+    button, as a person would; the response to the press."""
+    path = path_of(link) if "://" in link else link
+    page = client.get(path)
+    return client.post(path, data={"csrf_token": csrf_from(page.get_data(as_text=True)), **data})
+
+
+def confirm_by_link(client, outbox, email: str):
+    """Follow the confirmation link last emailed to this address and confirm."""
+    return follow_link(client, outbox.link(email))
+
+
+# -- at the same moment --------------------------------------------------------------------
+
+
+def run_at_once(app, count: int, work) -> list:
+    """Run work(i) in `count` threads released together, each with its own app
+    context and database session; each result, or the exception raised."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(i: int) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                results[i] = work(i)
+            except Exception as error:  # reported through the results, asserted by the test
+                results[i] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a thread never finished"
+    return results
 
 
 # -- mail -------------------------------------------------------------------------------

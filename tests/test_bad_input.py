@@ -11,7 +11,14 @@ from html import unescape
 import pytest
 from sqlalchemy import func, inspect, select
 
-from conftest import PASSWORD, VALID_ENDORSEMENT, add_endorsement, csrf_from, make_letter, path_of
+from conftest import (
+    PASSWORD,
+    VALID_ENDORSEMENT,
+    add_endorsement,
+    confirm_by_link,
+    csrf_from,
+    make_letter,
+)
 from petition.extensions import db
 from petition.models import AuditEvent, Endorsement, EndorsementStatus, Letter, OutboxMessage, Revision
 
@@ -203,12 +210,6 @@ FOREIGN = {
 }
 
 
-def confirm_by_email(client, outbox, email: str):
-    path = path_of(outbox.link(email))
-    page = client.get(path).get_data(as_text=True)
-    return client.post(path, data={"csrf_token": csrf_from(page)})
-
-
 def test_right_to_left_and_non_latin_text_is_stored_and_shown_exactly(client, endorse, outbox, stored):
     for script, typed in FOREIGN.items():
         email = f"{script}@example.org"
@@ -216,7 +217,7 @@ def test_right_to_left_and_non_latin_text_is_stored_and_shown_exactly(client, en
         saved = endorsements()[-1]
         assert {name: getattr(saved, name) for name in typed} == typed, script
         assert saved.email == email
-        assert confirm_by_email(client, outbox, email).status_code == 302, script
+        assert confirm_by_link(client, outbox, email).status_code == 302, script
 
     for script, typed in FOREIGN.items():
         html = client.get(f"/letters/{stored.slug}", query_string={"q": typed["organisation"]}).get_data(as_text=True)
@@ -247,7 +248,7 @@ def test_html_and_script_are_stored_as_typed_and_shown_as_text(client, endorse, 
 
     saved = endorsements()[-1]
     assert {name: getattr(saved, name) for name in HOSTILE} == HOSTILE
-    confirm_by_email(client, outbox, "hostile@example.org")
+    confirm_by_link(client, outbox, "hostile@example.org")
     for path in (f"/letters/{stored.slug}", f"/letters/{stored.slug}/signed", f"/letters/{stored.slug}/thank-you"):
         html = client.get(path).get_data(as_text=True)
         assert "<script>alert" not in html, path

@@ -127,14 +127,69 @@ class TestInitDbOnAFreshDatabase:
         letter = db.session.scalar(select(Letter))
         assert add_endorsement(letter, long_name).organisation_key
 
-def test_init_db_on_an_up_to_date_database_changes_nothing(app, runner):
-    letter_count = db.session.scalar(select(func.count()).select_from(Letter))
+class TestUpgradingFromTheFirstRelease:
+    """Migration 0003 recomputes organisation keys, which now ignore invisible
+    characters: a look-alike entry that slipped through before is held for
+    coordinators instead of failing the upgrade."""
+
+    @pytest.fixture
+    def app_config(self, fresh_database, tmp_path):
+        return {"SQLALCHEMY_DATABASE_URI": fresh_database, "INSTANCE_PATH": str(tmp_path / "instance")}
+
+    def test_an_invisible_duplicate_is_held_and_every_row_keeps_its_data(self, app, runner):
+        from flask_migrate import upgrade
+
+        upgrade(revision="0002")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO letters (id, slug, title, addressee, body, closing, signature, language, status, "
+                "requires_approval, notify, created_at, updated_at) VALUES (1, 'ratify', 'Ratify', 'H.E.', 'Text', "
+                "'', '', 'en', 'open', false, 'none', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+            for n, (name, key, status) in enumerate([
+                    ("Coalition for Housing Rights", "coalition for housing rights", "published"),
+                    ("Coali\u200btion for Housing Rights", "coali tion for housing rights", "published"),
+                    ("Quiet Trust", "quiet trust", "pending")], start=1):
+                connection.execute(text(
+                    "INSERT INTO endorsements (id, letter_id, status, organisation, organisation_key, "
+                    "organisation_type, country, city, website, comment, consent_public, wants_updates, email, "
+                    "email_key, created_at) VALUES (:id, 1, :status, :name, :key, 'ngo', 'MY', '', '', '', true, "
+                    "false, :email, :email, '2026-01-01 00:00:00')"),
+                    {"id": n, "status": status, "name": name, "key": key, "email": f"person{n}@example.org"})
+            connection.execute(text(
+                "INSERT INTO outbox_messages (kind, recipient, subject, text_body, html_body, message_id, status, "
+                "attempts, next_attempt_at, created_at) VALUES ('confirm', 'ÜSER@Example.org', 's', 't', 'h', "
+                "'<1@example.org>', 'sent', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+
+        result = runner.invoke(args=["init-db"])
+
+        assert result.exit_code == 0, result.output
+        db.session.expire_all()
+        first, second, pending = db.session.scalars(select(Endorsement).order_by(Endorsement.id))
+        assert (first.status, second.status, pending.status) == ("published", "held", "pending")
+        assert second.duplicate_of_id == first.id
+        assert first.organisation_key == second.organisation_key == "coalition for housing rights"
+        assert second.organisation == "Coali\u200btion for Housing Rights", "the name itself is kept as typed"
+        assert pending.organisation_skeleton == "quiet trust" and pending.last_answered_at is not None
+        assert db.session.scalar(text("SELECT recipient_key FROM outbox_messages")) == "üser@example.org"
+
+
+def everything_stored() -> dict[str, list[tuple]]:
+    db.session.expire_all()
+    return {table: [tuple(row) for row in db.session.execute(text(f"SELECT * FROM {table} ORDER BY id"))]
+            for table in ("letters", "revisions", "endorsements", "coordinators", "outbox_messages")}
+
+
+def test_init_db_on_an_up_to_date_database_changes_nothing(app, runner, letter):
+    add_endorsement(letter, "Coalition for Housing Rights")
+    add_endorsement(letter, "Quiet Faith Network", status="pending")
+    before = everything_stored()
+    assert len(before["endorsements"]) == 2 and len(before["letters"]) == 1
 
     result = runner.invoke(args=["init-db"])
 
     assert result.exit_code == 0, result.output
     assert schema_version() == [migrations_head(app)]
-    assert db.session.scalar(select(func.count()).select_from(Letter)) == letter_count
+    assert everything_stored() == before
 
 
 def test_the_migrations_match_the_models(app):

@@ -11,7 +11,7 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
-from conftest import csrf_from, path_of
+from conftest import csrf_from, follow_link, path_of, public_count, visible_text
 from petition.extensions import db
 from petition.models import Endorsement
 from petition.services.letters import close_letter
@@ -29,22 +29,6 @@ def the_endorsement(letter) -> Endorsement:
 
 def text_of(response) -> str:
     return " ".join(unescape(response.get_data(as_text=True)).split())
-
-
-def visible_text(html: str) -> str:
-    """What a reader sees: tags dropped, spaces collapsed."""
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).replace(" ,", ",").split())
-
-
-def public_count(client, letter) -> int:
-    html = client.get(f"/letters/{letter.slug}").get_data(as_text=True)
-    return int(re.search(r'class="count__number">(\d+)<', html).group(1))
-
-
-def confirm(client, path: str):
-    """Open the confirmation page and press its button."""
-    page = client.get(path)
-    return client.post(path, data={"csrf_token": csrf_from(page.get_data(as_text=True))})
 
 
 @pytest.fixture
@@ -91,7 +75,7 @@ def test_a_link_scanner_opening_the_link_many_times_confirms_nothing(app, letter
 def test_confirming_publishes_the_endorsement_at_once(client, letter, link_path, clock):
     clock.advance(hours=3)
 
-    response = confirm(client, link_path)
+    response = follow_link(client, link_path)
 
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/letters/{letter.slug}/thank-you")
@@ -103,7 +87,7 @@ def test_confirming_publishes_the_endorsement_at_once(client, letter, link_path,
 
 
 def test_a_confirmed_endorsement_is_counted_and_listed(client, letter, link_path):
-    confirm(client, link_path)
+    follow_link(client, link_path)
 
     page = client.get(f"/letters/{letter.slug}")
     assert public_count(client, letter) == 1
@@ -113,7 +97,7 @@ def test_a_confirmed_endorsement_is_counted_and_listed(client, letter, link_path
 
 
 def test_confirming_sends_a_thank_you_email(client, letter, link_path, outbox):
-    confirm(client, link_path)
+    follow_link(client, link_path)
 
     [thanks] = outbox.messages(EMAIL, "thank_you")
     assert "Coalition for Housing Rights is confirmed" in " ".join(thanks.text_body.split())
@@ -122,7 +106,7 @@ def test_confirming_sends_a_thank_you_email(client, letter, link_path, outbox):
 
 
 def test_the_thank_you_page_shows_the_share_link(client, letter, link_path):
-    response = confirm(client, link_path)
+    response = follow_link(client, link_path)
 
     page = client.get(response.headers["Location"])
     text = text_of(page)
@@ -207,7 +191,7 @@ def test_a_genuine_token_with_an_odd_payload_is_not_found(client, letter, link_p
 def test_a_link_works_until_its_seventh_day_ends(client, letter, link_path, clock):
     clock.advance(days=6, hours=23)
 
-    assert confirm(client, link_path).status_code == 302
+    assert follow_link(client, link_path).status_code == 302
     assert the_endorsement(letter).status == "published"
 
 
@@ -247,7 +231,7 @@ def test_the_fresh_link_of_an_expired_one_works(client, letter, link_path, clock
     assert len(confirmations) == 2
     fresh = path_of(outbox.link(EMAIL))
     assert fresh != link_path
-    assert confirm(client, fresh).status_code == 302
+    assert follow_link(client, fresh).status_code == 302
     assert the_endorsement(letter).status == "published"
 
 
@@ -270,7 +254,7 @@ def test_renewing_a_tampered_link_sends_nothing(client, letter, link_path, clock
 
 
 def test_renewing_an_already_confirmed_link_sends_nothing(client, letter, link_path, clock, outbox, csrf):
-    confirm(client, link_path)
+    follow_link(client, link_path)
     clock.advance(days=8)
 
     response = client.post(f"{link_path}/renew", data={"csrf_token": csrf()})
@@ -301,7 +285,7 @@ class TestAShorterLinkLifetime:
     def test_a_link_still_works_within_the_configured_time(self, client, letter, link_path, clock):
         clock.advance(days=1, hours=23)
 
-        assert confirm(client, link_path).status_code == 302
+        assert follow_link(client, link_path).status_code == 302
         assert the_endorsement(letter).status == "published"
 
 

@@ -14,7 +14,15 @@ from urllib.parse import parse_qs, quote, urljoin, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from conftest import PASSWORD, VALID_ENDORSEMENT, csrf_from, make_letter, path_of
+from conftest import (
+    PASSWORD,
+    VALID_ENDORSEMENT,
+    confirm_by_link,
+    csrf_from,
+    make_letter,
+    path_of,
+    run_at_once,
+)
 from petition.extensions import db
 from petition.models import AuditEvent, Coordinator, Endorsement, Letter, OutboxMessage, Revision
 from petition.models.letters import text_fingerprint
@@ -124,9 +132,7 @@ def post_endorsement(client, letter: Letter, token: str, **fields):
 
 
 def confirm(client, outbox, email: str):
-    path = path_of(outbox.link(email))
-    token = csrf_from(html_of(client.get(path)))
-    response = client.post(path, data={"csrf_token": token})
+    response = confirm_by_link(client, outbox, email)
     assert response.status_code == 302, html_of(response)
     return response
 
@@ -966,3 +972,24 @@ def test_two_coordinators_saving_new_text_at_once_make_one_revision_and_a_clear_
     numbers = sorted(r.number for r in db.session.scalars(select(Revision).where(Revision.letter_id == letter_id)))
     assert sorted(results) in (["clash", "saved"], ["saved", "saved"])
     assert numbers == list(range(1, len(numbers) + 1)), "revision numbers stay a clean sequence"
+
+
+def test_publishing_ten_times_at_once_publishes_once(app, coordinator):
+    """A double click, or ten: one revision, one audit record, every answer clean."""
+    draft = make_letter(coordinator, publish=False)
+    browsers = []
+    for _ in range(10):
+        browser = app.test_client()
+        sign_in(browser, coordinator.email, PASSWORD)
+        page = html_of(browser.get(f"/coordinator/letters/{draft.id}"))
+        browsers.append((browser, csrf_from(page)))
+
+    results = run_at_once(app, 10, lambda i: browsers[i][0].post(
+        f"/coordinator/letters/{draft.id}/publish", data={"csrf_token": browsers[i][1]}).status_code)
+
+    assert results == [302] * 10
+    [letter] = stored_letters()
+    assert letter.status == "open"
+    assert [r.number for r in revisions_of(letter)] == [1]
+    published = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "letter.published")).all()
+    assert len(published) == 1

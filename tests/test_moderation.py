@@ -10,9 +10,19 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
-from conftest import csrf_from, make_letter, path_of
+from conftest import (
+    PASSWORD,
+    add_endorsement,
+    confirm_by_link,
+    csrf_from,
+    follow_link,
+    make_letter,
+    path_of,
+    public_count,
+    run_at_once,
+)
 from petition.extensions import db
-from petition.models import Endorsement
+from petition.models import AuditEvent, Endorsement
 
 ORGANISATIONS = ["Coalition for Housing Rights", "Union of Teachers", "Women's Legal Aid Centre"]
 
@@ -32,10 +42,7 @@ def confirmed(client, endorse, outbox):
     def endorse_and_confirm(letter, organisation: str = ORGANISATIONS[0], **fields) -> Endorsement:
         email = fields.pop("email", f"{re.sub(r'[^a-z]+', '.', organisation.lower())}@example.org")
         assert endorse(letter, organisation=organisation, email=email, **fields).status_code == 302
-        path = path_of(outbox.link(email))
-        page = client.get(path)
-        response = client.post(path, data={"csrf_token": csrf_from(page.get_data(as_text=True))})
-        assert response.status_code == 302
+        assert confirm_by_link(client, outbox, email).status_code == 302
         db.session.expire_all()
         return db.session.scalar(select(Endorsement).where(Endorsement.letter_id == letter.id,
                                                            Endorsement.email == email))
@@ -54,10 +61,6 @@ def text_of(html: str) -> str:
 
 def public_page(client, letter) -> str:
     return client.get(f"/letters/{letter.slug}").get_data(as_text=True)
-
-
-def public_count(client, letter) -> int:
-    return int(re.search(r'class="count__number">(\d+)<', public_page(client, letter)).group(1))
 
 
 def public_list(client, letter) -> str:
@@ -346,3 +349,101 @@ def test_an_approved_endorsement_without_consent_is_counted_but_not_named(client
     assert "Quiet Faith Network" not in public_page(client, approval_letter)
     assert "1 organisation endorsed this letter; 1 asked not to be named." in text_of(
         public_page(client, approval_letter))
+
+
+# -- at the same moment as endorsers ------------------------------------------------------------
+
+
+def withdraw_link(endorsement: Endorsement) -> str:
+    from petition.tokens import Purpose, make_token
+
+    return f"/withdraw/{make_token(Purpose.WITHDRAW, {'endorsement': endorsement.id})}"
+
+
+def test_approve_all_at_the_moment_endorsers_withdraw_never_brings_one_back(app, client, approval_letter,
+                                                                           signed_in):
+    """Every state change is a compare-and-set on the state it read: a withdrawal
+    that lands first makes the approval skip that endorsement, and one that lands
+    second withdraws the approved one. Never a resurrection, never an error."""
+    endorsements = [add_endorsement(approval_letter, f"Organisation {n:02}", status="confirmed",
+                                     contact_name=f"Contact Zq{n}", email=f"zq{n}@example.org") for n in range(12)]
+    withdrawing = endorsements[::2]
+    page = client.get(f"/coordinator/letters/{approval_letter.id}").get_data(as_text=True)
+    approve_all = {"csrf_token": csrf_from(page), "action": "approve",
+                   "endorsement": [str(e.id) for e in endorsements]}
+    endorsers = []
+    for endorsement in withdrawing:  # each endorser has the withdraw page open, button ready
+        browser = app.test_client()
+        link = withdraw_link(endorsement)
+        endorsers.append((browser, link, csrf_from(browser.get(link).get_data(as_text=True))))
+
+    def act(i: int) -> int:
+        if i == 0:
+            return client.post(f"/coordinator/letters/{approval_letter.id}/moderate", data=approve_all).status_code
+        browser, link, token = endorsers[i - 1]
+        return browser.post(link, data={"csrf_token": token}).status_code
+
+    results = run_at_once(app, len(endorsers) + 1, act)
+
+    assert results == [302] + [200] * len(endorsers), results
+    db.session.expire_all()
+    withdrawn_ids = {e.id for e in withdrawing}
+    for endorsement in db.session.scalars(select(Endorsement).where(Endorsement.letter_id == approval_letter.id)):
+        if endorsement.id in withdrawn_ids:
+            assert (endorsement.status, endorsement.email, endorsement.contact_name) == ("withdrawn", None, None)
+            assert endorsement.withdrawn_at is not None
+        else:
+            assert endorsement.status == "published"
+    kept = sorted(e.organisation for e in endorsements if e.id not in withdrawn_ids)
+    assert public_json_names(client, approval_letter) == kept
+    assert public_count(client, approval_letter) == len(kept)
+    signed = client.get(f"/letters/{approval_letter.slug}/signed").get_data(as_text=True)
+    assert all(e.organisation not in signed for e in withdrawing)
+
+
+def test_a_decision_on_an_endorsement_withdrawn_since_the_page_was_loaded_is_refused_clearly(
+        client, approval_letter, confirmed, signed_in):
+    endorsement = confirmed(approval_letter)
+    page = client.get(f"/coordinator/letters/{approval_letter.id}").get_data(as_text=True)
+    follow_link(client, withdraw_link(endorsement))
+
+    response = client.post(f"/coordinator/letters/{approval_letter.id}/moderate",
+                           data={"csrf_token": csrf_from(page), "single": f"approve:{endorsement.id}"})
+
+    shown = text_of(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Approved 0 endorsements." in shown
+    assert f"Not changed, because it was already decided, withdrawn or changed a moment ago: {ORGANISATIONS[0]}." \
+        in shown
+    assert status_of(endorsement) == "withdrawn"
+    assert public_count(client, approval_letter) == 0
+
+
+def signed_in_browser(app, coordinator):
+    browser = app.test_client()
+    page = browser.get("/coordinator/sign-in").get_data(as_text=True)
+    browser.post("/coordinator/sign-in", data={"email": coordinator.email, "password": PASSWORD,
+                                               "csrf_token": csrf_from(page)})
+    return browser
+
+
+def test_two_coordinators_deciding_at_once_decide_once(app, approval_letter, confirmed, coordinator):
+    endorsement = confirmed(approval_letter)
+    browsers = [signed_in_browser(app, coordinator) for _ in range(2)]
+    data = []
+    for browser, verb in zip(browsers, ("approve", "reject")):
+        page = browser.get(f"/coordinator/letters/{approval_letter.id}").get_data(as_text=True)
+        data.append({"csrf_token": csrf_from(page), "single": f"{verb}:{endorsement.id}"})
+
+    results = run_at_once(app, 2, lambda i: browsers[i].post(f"/coordinator/letters/{approval_letter.id}/moderate",
+                                                             data=data[i]).status_code)
+
+    assert results == [302, 302]
+    decisions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.endorsement_id == endorsement.id,
+                                                                  AuditEvent.coordinator_id.is_not(None))
+                                   .order_by(AuditEvent.id)).all()
+    # Either one decision won and the other found the endorsement changed, or they
+    # came one after the other (approved, then rejected). Each is recorded once, and
+    # the stored status is the last one recorded.
+    assert decisions in (["endorsement.published"], ["endorsement.rejected"],
+                         ["endorsement.published", "endorsement.rejected"]), decisions
+    assert status_of(endorsement) == decisions[-1].removeprefix("endorsement.")

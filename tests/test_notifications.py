@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, csrf_from, make_letter, path_of
+from conftest import PASSWORD, confirm_by_link, csrf_from, make_letter, path_of
 
 from petition.extensions import db
 from petition.models import Letter
@@ -27,9 +27,7 @@ def confirm(client, endorse, outbox, clock):
     def endorse_and_confirm(letter, organisation: str, email: str, country: str = "MY") -> None:
         clock.advance(minutes=10)
         assert endorse(letter, organisation=organisation, email=email, country=country).status_code == 302
-        path = path_of(outbox.link(email))
-        page = client.get(path).get_data(as_text=True)
-        assert client.post(path, data={"csrf_token": csrf_from(page)}).status_code == 302
+        assert confirm_by_link(client, outbox, email).status_code == 302
 
     return endorse_and_confirm
 

@@ -9,10 +9,9 @@ import json
 
 import pytest
 
-from conftest import add_endorsement, csrf_from, path_of
+from conftest import add_endorsement, confirm_by_link
 from petition.extensions import db
 from petition.models import Endorsement, EndorsementStatus
-from petition.services.listing import PUBLIC_FIELDS
 
 
 LISTED = ["Alpha Housing Rights", "Beta Workers Union", "Gamma Water Network", "Delta Land Collective",
@@ -22,6 +21,7 @@ NOT_LISTED = {
     "Anonymous Supporters Trust": dict(status=EndorsementStatus.PUBLISHED, consent_public=False),
     "Pending Qwvx Association": dict(status=EndorsementStatus.PENDING, consent_public=True),
     "Awaiting Qwvx Federation": dict(status=EndorsementStatus.CONFIRMED, consent_public=True),
+    "Held Qwvx Alliance": dict(status=EndorsementStatus.HELD, consent_public=True),
     "Rejected Qwvx Society": dict(status=EndorsementStatus.REJECTED, consent_public=True),
     "Withdrawn Qwvx Institute": dict(status=EndorsementStatus.WITHDRAWN, consent_public=True),
 }
@@ -105,9 +105,15 @@ def test_json_entries_carry_only_the_public_fields(client, letter, secrets_):
         assert set(data) == {"letter", "endorsed_by", "listed", "page", "pages", "endorsements"}
 
     assert [entry["organisation"] for entry in entries] == sorted(LISTED)
+    stored = {e.organisation: e for e in db.session.query(Endorsement)}
     for entry in entries:
-        assert set(entry) == {*PUBLIC_FIELDS, "endorsed_on"}
-        assert not {"email", "contact_name", "contact_role", "email_key", "wants_updates", "status"} & set(entry)
+        assert set(entry) == {"organisation", "organisation_type", "country", "city", "website", "comment",
+                              "endorsed_on"}
+        endorsement = stored[entry["organisation"]]
+        private = {endorsement.email, endorsement.contact_name, endorsement.contact_role}
+        assert all(private), "the stored private values exist, so their absence means something"
+        assert not any(value in json.dumps(entry, ensure_ascii=False) for value in private), entry
+        assert entry["comment"] == endorsement.comment and entry["city"] == "Penang"
 
 
 def listed_section(html: str) -> str:
@@ -136,7 +142,8 @@ def test_unlisted_rejected_pending_and_withdrawn_organisations_are_counted_only_
     html = client.get(f"/letters/{letter.slug}").get_data(as_text=True)
     signed = client.get(f"/letters/{letter.slug}/signed").get_data(as_text=True)
 
-    # Five listed plus the one that asked not to be named.
+    # Five listed plus the one that asked not to be named; pending, awaiting approval,
+    # held as a possible duplicate, rejected and withdrawn ones are not counted.
     assert "6 organisations endorsed this letter; 1 asked not to be named." in html
     assert "Endorsed by 6 organisations" in signed
     assert "5 are listed below; 1 asked not to be named publicly." in signed
@@ -145,10 +152,7 @@ def test_unlisted_rejected_pending_and_withdrawn_organisations_are_counted_only_
 def test_what_one_endorser_typed_is_not_shown_to_another_visitor(app, client, endorse, outbox, letter, secrets_):
     response = endorse(letter, **FORM_ENDORSER, city="Penang")
     assert response.status_code == 302
-    confirm_path = path_of(outbox.link(FORM_ENDORSER["email"]))
-    confirm_page = client.get(confirm_path).get_data(as_text=True)
-    done = client.post(confirm_path, data={"csrf_token": csrf_from(confirm_page)})
-    assert done.status_code == 302
+    assert confirm_by_link(client, outbox, FORM_ENDORSER["email"]).status_code == 302
     # The endorser's own session is told where the email went.
     assert FORM_ENDORSER["email"] in client.get(f"/letters/{letter.slug}/check-your-email").get_data(as_text=True)
 
@@ -168,9 +172,7 @@ def test_an_unlisted_endorsers_comment_stays_private_even_when_given_through_the
     response = endorse(letter, organisation="Discreet Helpers Network", email="discreet@helpers.example.org",
                        comment="Pvqz comment meant for the coordinators.", consent_public=None)
     assert response.status_code == 302
-    confirm_path = path_of(outbox.link("discreet@helpers.example.org"))
-    page = client.get(confirm_path).get_data(as_text=True)
-    client.post(confirm_path, data={"csrf_token": csrf_from(page)})
+    confirm_by_link(client, outbox, "discreet@helpers.example.org")
     db.session.expire_all()
     stored = db.session.query(Endorsement).one()
     assert stored.status == EndorsementStatus.PUBLISHED and not stored.consent_public

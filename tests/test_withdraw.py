@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from conftest import VALID_ENDORSEMENT, csrf_from, path_of
+from conftest import VALID_ENDORSEMENT, csrf_from, follow_link, path_of
 from sqlalchemy import select
 
 from petition.extensions import db
+from petition.services.mail import ERASED
 from petition.models import AuditEvent, Endorsement
 
 EMAIL = VALID_ENDORSEMENT["email"]
 ORGANISATION = VALID_ENDORSEMENT["organisation"]
-
-
-def follow(client, link: str, **data):
-    """Open an emailed link and press its button, CSRF token included."""
-    path = path_of(link)
-    page = client.get(path)
-    assert page.status_code == 200
-    return client.post(path, data={"csrf_token": csrf_from(page.get_data(as_text=True)), **data})
 
 
 def endorsement(endorsement_id: int) -> Endorsement:
@@ -31,7 +24,7 @@ def confirmed(client, letter, endorse, outbox, clock):
     """A published endorsement, and the withdraw link from its thank-you email."""
     clock.advance(minutes=1)
     endorse(letter)
-    assert follow(client, outbox.link(EMAIL)).status_code == 302
+    assert follow_link(client, outbox.link(EMAIL)).status_code == 302
     found = db.session.scalar(select(Endorsement).where(Endorsement.email == EMAIL))
     assert found.status == "published"
     return found.id, outbox.link(EMAIL, kind="thank_you", containing="/withdraw/")
@@ -77,7 +70,7 @@ def test_withdrawing_takes_the_organisation_off_every_public_list(client, confir
     assert "Endorsed by 1 organisation" in before["signed"]
     assert '<strong class="count__number">1</strong>' in before["page"]
 
-    response = follow(client, link)
+    response = follow_link(client, link)
 
     assert response.status_code == 200
     assert "Endorsement withdrawn" in response.get_data(as_text=True)
@@ -92,7 +85,7 @@ def test_withdrawing_erases_private_fields_and_keeps_an_audit_record(client, con
     endorsement_id, link = confirmed
     clock.advance(days=3)
 
-    follow(client, link)
+    follow_link(client, link)
 
     withdrawn = endorsement(endorsement_id)
     assert withdrawn.status == "withdrawn" and withdrawn.withdrawn_at == clock.now
@@ -112,12 +105,30 @@ def test_withdrawing_erases_the_contact_details_from_the_emails_kept_about_it(cl
     kept = outbox.messages(to=EMAIL)
     assert {m.kind for m in kept} >= {"confirm", "thank_you"}
 
-    follow(client, link)
+    follow_link(client, link)
 
-    about_it = [m for m in outbox.messages() if m.endorsement_id == endorsement_id]
-    assert about_it and all(m.recipient != EMAIL and EMAIL not in m.text_body + m.html_body for m in about_it)
-    assert all("Siti" not in m.text_body for m in about_it)
+    notice = outbox.last(EMAIL, "withdrawn")
+    assert (notice.endorsement_id, notice.erase_after_send) == (endorsement_id, True), "erased once it is sent"
+    earlier = [m for m in outbox.messages() if m.endorsement_id == endorsement_id and m.id != notice.id]
+    assert {m.kind for m in earlier} >= {"confirm", "thank_you"}
+    for message in earlier:
+        assert (message.recipient, message.recipient_key) == (ERASED, None)
+        assert EMAIL not in message.text_body + message.html_body and "Siti" not in message.text_body
     assert [m.kind for m in outbox.messages(to=EMAIL)] == ["withdrawn"], "only the notice of withdrawal remains to send"
+
+
+def test_withdrawing_erases_the_already_endorsed_answers_too(client, confirmed, endorse, letter, outbox, clock):
+    endorsement_id, link = confirmed
+    clock.advance(minutes=11)
+    endorse(letter, email=EMAIL.upper())  # the same address again: "you have already endorsed"
+    answer = outbox.last(kind="already_endorsed")
+    assert answer.endorsement_id == endorsement_id and answer.recipient_key == EMAIL
+
+    follow_link(client, link)
+
+    answer = outbox.last(kind="already_endorsed")
+    assert (answer.recipient, answer.recipient_key, answer.text_body) == (ERASED, None, ERASED)
+    assert ORGANISATION not in answer.html_body
 
 
 def test_a_withdrawal_awaiting_approval_leaves_the_coordinators_queue(client, coordinator, endorse, outbox, clock):
@@ -125,11 +136,11 @@ def test_a_withdrawal_awaiting_approval_leaves_the_coordinators_queue(client, co
 
     letter = make_letter(coordinator, requires_approval=True)
     endorse(letter)
-    follow(client, outbox.link(EMAIL))
+    follow_link(client, outbox.link(EMAIL))
     found = db.session.scalar(select(Endorsement).where(Endorsement.email == EMAIL))
     assert found.status == "confirmed"
 
-    follow(client, outbox.link(EMAIL, kind="thank_you", containing="/withdraw/"))
+    follow_link(client, outbox.link(EMAIL, kind="thank_you", containing="/withdraw/"))
 
     assert endorsement(found.id).status == "withdrawn"
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "endorsement.withdrawn"))
@@ -220,14 +231,14 @@ def test_withdrawing_without_the_csrf_token_changes_nothing(client, confirmed, l
 
 def test_the_organisation_can_endorse_again_after_withdrawing(client, confirmed, letter, endorse, outbox):
     endorsement_id, link = confirmed
-    follow(client, link)
+    follow_link(client, link)
 
     assert endorse(letter).status_code == 302
 
     fresh = outbox.last(EMAIL, "confirm")
     assert "Thank you for endorsing" in fresh.text_body  # a new endorsement, not "already endorsed"
     assert not outbox.messages(kind="already_endorsed")
-    assert follow(client, outbox.link(EMAIL)).status_code == 302
+    assert follow_link(client, outbox.link(EMAIL)).status_code == 302
     rows = db.session.scalars(select(Endorsement).order_by(Endorsement.id)).all()
     assert [(e.status, e.organisation) for e in rows] == [("withdrawn", ORGANISATION), ("published", ORGANISATION)]
     assert ORGANISATION in public_views(client, letter)["page"]

@@ -2,7 +2,7 @@
 
 Endorsements get a "held" status (a possible duplicate, for coordinators to
 check), a look-alike skeleton of their name and a link to the endorsement they
-may duplicate. Organisation keys are recomputed, now ignoring invisible
+may duplicate, and when its address was last answered. Organisation keys are recomputed, now ignoring invisible
 characters: where two confirmed endorsements of one letter thereby share a
 key, the later one is held as a possible duplicate instead of failing the
 upgrade. Outbox messages store their recipient's key and whether to erase
@@ -33,6 +33,7 @@ def upgrade():
         batch_op.create_check_constraint('status', sa.text(NEW_STATUSES))
         batch_op.add_column(sa.Column('organisation_skeleton', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('duplicate_of_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('last_answered_at', sa.DateTime(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_endorsements_duplicate_of_id_endorsements'), 'endorsements',
                                     ['duplicate_of_id'], ['id'], ondelete='SET NULL')
         batch_op.create_index('ix_endorsements_letter_skeleton', ['letter_id', 'organisation_skeleton'],
@@ -48,6 +49,7 @@ def upgrade():
         batch_op.add_column(sa.Column('session_version', sa.Integer(), server_default=sa.text('1'), nullable=False))
 
     _recompute_keys()
+    op.execute("UPDATE endorsements SET last_answered_at = created_at WHERE status = 'pending'")
 
 
 def _recompute_keys():
@@ -103,6 +105,7 @@ def downgrade():
         batch_op.drop_index('ix_endorsements_letter_skeleton')
         batch_op.drop_constraint(batch_op.f('fk_endorsements_duplicate_of_id_endorsements'), type_='foreignkey')
         batch_op.drop_column('duplicate_of_id')
+        batch_op.drop_column('last_answered_at')
         batch_op.drop_column('organisation_skeleton')
         batch_op.drop_constraint(op.f('ck_endorsements_status'), type_='check')
         batch_op.create_check_constraint('status', sa.text(OLD_STATUSES))

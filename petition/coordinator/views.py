@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..extensions import db, login_manager
 from ..forms import ActionForm
-from ..models import Letter, OutboxMessage, OutboxStatus
+from ..models import EndorsementStatus, Letter, OutboxMessage, OutboxStatus
 from ..services import endorsements as endorsing
 from ..services import letters as letters_service
 from ..services.exports import endorsements_csv
@@ -18,7 +18,7 @@ from ..text import render_markdown
 from . import bp
 from .forms import LetterForm, ModerationForm
 
-ENDORSEMENT_FILTERS = ("all", "pending", "confirmed", "published", "rejected", "withdrawn")
+ENDORSEMENT_FILTERS = ("all", *EndorsementStatus)
 
 
 @bp.before_request
@@ -141,14 +141,20 @@ def moderate(letter_id: int):
         flash("Select at least one endorsement first.", "error")
         return redirect(url_for(".letter", letter_id=letter.id, _anchor="moderation"))
     action = endorsing.approve_endorsements if verb == "approve" else endorsing.reject_endorsements
-    try:
-        changed = action(letter, ids, current_user)
-    except endorsing.EndorsementError as error:
-        flash(str(error), "error")
-    else:
-        done = "Approved" if verb == "approve" else "Rejected"
-        flash(f"{done} {len(changed)} endorsement{'s' if len(changed) != 1 else ''}.", "success")
+    _flash_moderation(verb, action(letter, ids, current_user))
     return redirect(url_for(".letter", letter_id=letter.id, _anchor="moderation"))
+
+
+def _flash_moderation(verb: str, result: endorsing.Moderation) -> None:
+    n = len(result.changed)
+    flash(f"{'Approved' if verb == 'approve' else 'Rejected'} {n} endorsement{'s' if n != 1 else ''}.", "success")
+    if result.unchanged:
+        names = ", ".join(e.organisation for e in result.unchanged)
+        flash(f"Not changed, because it was already decided, withdrawn or changed a moment ago: {names}.", "error")
+    if result.name_taken:
+        names = ", ".join(e.organisation for e in result.name_taken)
+        flash(f"Not approved, because an organisation with the same name is already listed: {names}. "
+              "Reject one of the two first.", "error")
 
 
 @bp.get("/letters/<id:letter_id>/endorsements.csv")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 from enum import StrEnum
 
 from sqlalchemy import (
@@ -108,6 +109,9 @@ class Endorsement(db.Model):
     published_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
+    # When the address was last answered by email (the first link, a repeat's answer):
+    # a repeat submission is answered at most once in a quiet period.
+    last_answered_at: Mapped[datetime | None]
     # A held endorsement: the name-holding endorsement it may duplicate.
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("endorsements.id", ondelete="SET NULL"))
 
@@ -124,14 +128,21 @@ class Endorsement(db.Model):
         self.email = address
         self.email_key = email_key(address)
 
-    def erase_private_fields(self) -> None:
-        self.contact_name = None
-        self.contact_role = None
-        self.email = None
-        self.email_key = None
-        self.organisation_key = None
-        self.organisation_skeleton = None
-        self.comment = ""
+    # What withdrawal erases: the private contact fields, the public comment, and
+    # the keys (so the organisation's name and the address are free again).
+    ERASED_FIELDS: ClassVar[dict[str, str | None]] = {
+        "contact_name": None, "contact_role": None, "email": None, "email_key": None,
+        "organisation_key": None, "organisation_skeleton": None, "comment": "",
+    }
+
+    @property
+    def is_confirmed(self) -> bool:
+        """Confirmed by email, and neither rejected nor withdrawn since."""
+        return self.status in (S.CONFIRMED, S.HELD, S.PUBLISHED)
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.status == S.WITHDRAWN
 
     def can(self, move: Move) -> bool:
         return self.status in MOVES[move][0]

@@ -17,7 +17,9 @@ from flask import (
 from ..extensions import db, limiter
 from ..forms import ActionForm
 from ..links import public_url
-from ..models.endorsements import email_key
+from ..errors import render_error
+from ..models import EndorsementStatus
+from ..names import email_key
 from ..services import endorsements as endorsing
 from ..services.exports import GROUPINGS, signed_letter
 from ..services.letters import find_public_letter, letter_counts, public_letters
@@ -141,9 +143,6 @@ def confirm(token: str):
             abort(400)
         try:
             endorsement = endorsing.confirm_endorsement(token, request.form.get("revision", type=int))
-        except endorsing.NameTaken as taken:
-            return render_template("public/name_taken.html", endorsement=taken.endorsement,
-                                   letter=taken.endorsement.letter), 409
         except endorsing.AlreadyConfirmed as done:
             return render_template("public/already_confirmed.html", endorsement=done.endorsement,
                                    letter=done.endorsement.letter)
@@ -154,7 +153,7 @@ def confirm(token: str):
                                    revision=endorsement.letter.current_revision, text_changed=True), 409
         session["confirmed_organisation"] = endorsement.organisation
         return redirect(url_for(".thank_you", slug=endorsement.letter.slug,
-                                pending=1 if endorsement.status == "confirmed" else None))
+                                pending=None if endorsement.status == EndorsementStatus.PUBLISHED else 1))
     return render_template("public/confirm.html", endorsement=endorsement, letter=endorsement.letter,
                            body=render_markdown(endorsement.letter.body), form=form,
                            revision=endorsement.letter.current_revision, text_changed=False)
@@ -240,7 +239,10 @@ def withdraw(token: str):
     if request.method == "POST":
         if not form.validate():
             abort(400)
-        endorsement = endorsing.withdraw_endorsement(token)
+        try:
+            endorsement = endorsing.withdraw_endorsement(token)
+        except endorsing.EndorsementChanged as changed:
+            return render_error(409, str(changed))
         return render_template("public/withdrawn.html", letter=endorsement.letter,
                                organisation=endorsement.organisation, already=False)
     return render_template("public/withdraw.html", endorsement=endorsement, letter=endorsement.letter, form=form)

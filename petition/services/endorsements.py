@@ -7,20 +7,20 @@ constraints (one address per letter; one confirmed organisation name per letter)
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..clock import utcnow
 from ..extensions import db
 from ..links import public_url
-from ..models import AuditEvent, Coordinator, Endorsement, EndorsementStatus, Letter, OutboxMessage
-from ..models.endorsements import NAME_HOLDING, email_key, organisation_key
+from ..models import AuditEvent, Coordinator, Endorsement, EndorsementStatus, Letter
+from ..models.endorsements import MOVES, NAME_HOLDING, Move
+from ..names import email_key
 from ..tokens import Purpose, TokenExpired, make_token, read_token
 from .mail import erase_messages_about, queue_message
 from .notifications import queue_new_endorsement_notice
@@ -48,12 +48,11 @@ class AlreadyConfirmed(EndorsementError):
         self.endorsement = endorsement
 
 
-class NameTaken(EndorsementError):
-    """Another confirmation for the same organisation name got there first."""
+class EndorsementChanged(EndorsementError):
+    """Someone else changed the endorsement between reading and writing it."""
 
-    def __init__(self, endorsement: Endorsement):
-        super().__init__("An organisation with this name has already endorsed this letter.")
-        self.endorsement = endorsement
+    def __init__(self) -> None:
+        super().__init__("This endorsement changed a moment ago. Reload the page and try again.")
 
 
 @dataclass
@@ -99,6 +98,7 @@ def submit_endorsement(letter: Letter, details: EndorsementDetails) -> None:
         contact_name=details.contact_name,
         contact_role=details.contact_role,
         created_at=utcnow(),
+        last_answered_at=utcnow(),
     )
     endorsement.set_organisation(details.organisation)
     endorsement.set_email(details.email)
@@ -117,45 +117,44 @@ def submit_endorsement(letter: Letter, details: EndorsementDetails) -> None:
 
 
 def _answer_repeat(letter: Letter, details: EndorsementDetails) -> bool:
-    """Queue the right email if this address or organisation has endorsed already."""
+    """Queue the right email if this address has endorsed the letter already.
+
+    Only the address's own mailbox hears about it. A new address with the name of
+    an organisation already on the letter gets an ordinary confirmation link, so
+    nobody learns from the form which organisations endorsed without being listed;
+    the clash is for coordinators to check when it is confirmed."""
     same_address = db.session.scalar(
         select(Endorsement).where(Endorsement.letter_id == letter.id,
                                   Endorsement.email_key == email_key(details.email))
     )
-    if same_address is not None:
-        # Each answer at most once in a few minutes: the form can't flood an address.
-        if same_address.status == EndorsementStatus.PENDING:
-            if not _recently_emailed(details.email, "confirm"):
-                _queue_confirmation(same_address, repeat=True)
-        elif not _recently_emailed(details.email, "already_endorsed"):
-            _queue_already_endorsed(letter, details.email, same_address.organisation)
-        return True
-    same_name = db.session.scalar(
-        select(Endorsement).where(
-            Endorsement.letter_id == letter.id,
-            Endorsement.organisation_key == organisation_key(details.organisation),
-            Endorsement.status.in_(NAME_HOLDING),
-        )
-    )
-    if same_name is not None:
-        if not _recently_emailed(details.email, "already_endorsed"):
-            _queue_already_endorsed(letter, details.email, same_name.organisation)
-        return True
-    return False
+    if same_address is None:
+        return False
+    if not _claim_answer(same_address):
+        return True  # answered a moment ago: the form can't flood an address
+    if same_address.status == EndorsementStatus.PENDING:
+        _queue_confirmation(same_address, repeat=True)
+    else:
+        _queue_already_endorsed(same_address, details.email)
+    return True
 
 
 REPEAT_QUIET_PERIOD = timedelta(minutes=10)
 
 
-def _recently_emailed(address: str, kind: str) -> bool:
-    """Whether this address was sent this kind of email in the last few minutes."""
-    return db.session.scalar(
-        select(OutboxMessage.id).where(
-            func.lower(OutboxMessage.recipient) == email_key(address),
-            OutboxMessage.kind == kind,
-            OutboxMessage.created_at > utcnow() - REPEAT_QUIET_PERIOD,
-        ).limit(1)
-    ) is not None
+def _claim_answer(endorsement: Endorsement) -> bool:
+    """Whether to answer a repeat now: at most once per quiet period and address,
+    however many submissions arrive at the same moment (a compare-and-set on the
+    time the address was last answered)."""
+    now = utcnow()
+    result = db.session.execute(
+        update(Endorsement)
+        .where(Endorsement.id == endorsement.id,
+               or_(Endorsement.last_answered_at.is_(None),
+                   Endorsement.last_answered_at <= now - REPEAT_QUIET_PERIOD))
+        .values(last_answered_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 def confirmation_link(endorsement: Endorsement) -> str:
@@ -179,14 +178,16 @@ def _queue_confirmation(endorsement: Endorsement, repeat: bool = False) -> None:
     )
 
 
-def _queue_already_endorsed(letter: Letter, address: str, organisation: str) -> None:
+def _queue_already_endorsed(endorsement: Endorsement, address: str) -> None:
+    letter = endorsement.letter
     queue_message(
         "already_endorsed",
         address,
         f"You have already endorsed: {letter.title}",
         letter_id=letter.id,
+        endorsement_id=endorsement.id,  # erased with the endorsement's other emails
         letter=letter,
-        organisation=organisation,
+        organisation=endorsement.organisation,
         letter_link=public_url("public.letter", slug=letter.slug),
     )
 
@@ -242,24 +243,45 @@ class TextChanged(EndorsementError):
         self.endorsement = endorsement
 
 
-def _change_status(endorsement: Endorsement, allowed_from: tuple[str, ...], target: str) -> bool:
-    """Move the endorsement to `target` only if it is still in one of `allowed_from`:
-    a conditional UPDATE, so of two simultaneous clicks on one link exactly one wins
-    (the row stays locked until the caller commits)."""
+def _move(endorsement: Endorsement, move: Move, target: EndorsementStatus, **values) -> bool:
+    """Apply ``move`` to the endorsement only if it is still in the status it was
+    read in (a compare-and-set UPDATE): of two simultaneous changes exactly one
+    wins, on any database. The row stays locked until the caller commits; on
+    success the object is expired, so it shows the stored state again."""
+    starts_from, ends_in = MOVES[move]
+    assert target in ends_in, f"{move} cannot end in {target}"
+    read = endorsement.status
+    if read not in starts_from:
+        return False
     result = db.session.execute(
         update(Endorsement)
-        .where(Endorsement.id == endorsement.id, Endorsement.status.in_(allowed_from))
-        .values(status=target)
+        .where(Endorsement.id == endorsement.id, Endorsement.status == read)
+        .values(status=target, **values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         return False
-    set_committed_value(endorsement, "status", target)
+    db.session.expire(endorsement)
     return True
 
 
+def _possible_duplicate_of(endorsement: Endorsement) -> Endorsement | None:
+    """An endorsement holding the same name on the letter, or one that looks the same."""
+    return db.session.scalar(
+        select(Endorsement).where(
+            Endorsement.letter_id == endorsement.letter_id,
+            Endorsement.id != endorsement.id,
+            Endorsement.status.in_(NAME_HOLDING),
+            or_(Endorsement.organisation_key == endorsement.organisation_key,
+                Endorsement.organisation_skeleton == endorsement.organisation_skeleton),
+        ).order_by(Endorsement.id).limit(1)
+    )
+
+
 def confirm_endorsement(token: str, seen_revision_id: int | None = None) -> Endorsement:
-    """Confirm once: publish at once, or queue for approval if the letter asks for it.
+    """Confirm once: publish at once, or queue for approval if the letter asks for
+    it, or hold for coordinators if the name is (or looks like) one already on the
+    letter. The endorser is told the same in the last two cases.
     The endorsement records the revision of the text the endorser was shown
     (``seen_revision_id``); if the letter changed since, TextChanged asks them to read it again."""
     endorsement = endorsement_to_confirm(token)
@@ -267,21 +289,32 @@ def confirm_endorsement(token: str, seen_revision_id: int | None = None) -> Endo
     revision = letter.current_revision
     if seen_revision_id is not None and seen_revision_id != revision.id:
         raise TextChanged(endorsement)
-    target = EndorsementStatus.CONFIRMED if letter.requires_approval else EndorsementStatus.PUBLISHED
-    try:
-        changed = _change_status(endorsement, (EndorsementStatus.PENDING,), target)
-    except IntegrityError:
-        db.session.rollback()
-        raise NameTaken(db.session.get(Endorsement, endorsement.id)) from None
+    for last_try in (False, True):
+        original = _possible_duplicate_of(endorsement)
+        if original is not None:
+            target = EndorsementStatus.HELD
+        elif letter.requires_approval:
+            target = EndorsementStatus.CONFIRMED
+        else:
+            target = EndorsementStatus.PUBLISHED
+        now = utcnow()
+        try:
+            # last_answered_at: a repeat submission may now be told "already endorsed".
+            changed = _move(endorsement, Move.CONFIRM, target, confirmed_at=now, revision_id=revision.id,
+                            last_answered_at=None,
+                            duplicate_of_id=original.id if original else None,
+                            published_at=now if target == EndorsementStatus.PUBLISHED else None)
+            break
+        except IntegrityError:
+            # Another confirmation of the same name won a moment ago: hold this one.
+            db.session.rollback()
+            if last_try:
+                raise
     if not changed:
         db.session.rollback()
         raise AlreadyConfirmed(db.session.get(Endorsement, endorsement.id, populate_existing=True))
-    now = utcnow()
-    endorsement.confirmed_at = now
-    endorsement.revision_id = revision.id
-    if target == EndorsementStatus.PUBLISHED:
-        endorsement.published_at = now
-    db.session.add(AuditEvent(action="endorsement.confirmed", letter_id=letter.id, endorsement_id=endorsement.id))
+    db.session.add(AuditEvent(action="endorsement.confirmed", letter_id=letter.id, endorsement_id=endorsement.id,
+                              detail=f"possible duplicate of #{original.id}" if original else ""))
     _queue_thank_you(endorsement)
     queue_new_endorsement_notice(endorsement)
     db.session.commit()
@@ -317,7 +350,7 @@ def _queue_thank_you(endorsement: Endorsement) -> None:
         letter_link=public_url("public.letter", slug=letter.slug),
         withdraw_link=public_url("public.withdraw",
                                  token=make_token(Purpose.WITHDRAW, {"endorsement": endorsement.id})),
-        awaiting_approval=endorsement.status == EndorsementStatus.CONFIRMED,
+        awaiting_approval=endorsement.status != EndorsementStatus.PUBLISHED,
     )
 
 
@@ -341,27 +374,31 @@ def endorsement_to_withdraw(token: str) -> Endorsement:
 
 def withdraw_endorsement(token: str) -> Endorsement:
     """Take the organisation off the letter: off public lists, counts and exports,
-    private contact fields erased, an audit record kept. Tells the endorser once."""
-    endorsement = endorsement_to_withdraw(token)
-    letter = endorsement.letter
-    address = endorsement.email
-    previous = endorsement.status
-    if not _change_status(endorsement, tuple(set(EndorsementStatus) - {EndorsementStatus.WITHDRAWN}),
-                          EndorsementStatus.WITHDRAWN):
+    private contact fields erased (in the endorsement and in every email kept
+    about it), an audit record kept. Tells the endorser once, in an email that is
+    itself erased once sent. Wins over a simultaneous approval or rejection."""
+    for _ in range(3):  # re-read if a coordinator decided it in the meantime
+        endorsement = endorsement_to_withdraw(token)
+        letter, address, previous = endorsement.letter, endorsement.email, endorsement.status
+        if _move(endorsement, Move.WITHDRAW, EndorsementStatus.WITHDRAWN, withdrawn_at=utcnow(),
+                 **Endorsement.ERASED_FIELDS):
+            break
         db.session.rollback()
-        raise AlreadyWithdrawn(db.session.get(Endorsement, endorsement.id, populate_existing=True))
-    endorsement.withdrawn_at = utcnow()
-    endorsement.erase_private_fields()
+    else:
+        raise EndorsementChanged()
     erase_messages_about(endorsement.id)
-    queue_message(
-        "withdrawn",
-        address,
-        f"Your endorsement is withdrawn: {letter.title}",
-        letter_id=letter.id,
-        letter=letter,
-        organisation=endorsement.organisation,
-        letter_link=public_url("public.letter", slug=letter.slug),
-    )
+    if address:
+        queue_message(
+            "withdrawn",
+            address,
+            f"Your endorsement is withdrawn: {letter.title}",
+            letter_id=letter.id,
+            endorsement_id=endorsement.id,
+            erase_after_send=True,
+            letter=letter,
+            organisation=endorsement.organisation,
+            letter_link=public_url("public.letter", slug=letter.slug),
+        )
     db.session.add(AuditEvent(action="endorsement.withdrawn", letter_id=letter.id, endorsement_id=endorsement.id,
                               detail=f"was {previous}"))
     db.session.commit()
@@ -380,49 +417,62 @@ def endorsements_page(letter: Letter, status: str | None, page: int, per_page: i
 
 
 def awaiting_approval(letter: Letter) -> list[Endorsement]:
-    """The approval queue: confirmed endorsements, oldest confirmation first."""
+    """The approval queue: confirmed and held endorsements, oldest confirmation first."""
     return list(db.session.scalars(
         select(Endorsement).where(Endorsement.letter_id == letter.id,
-                                  Endorsement.status == EndorsementStatus.CONFIRMED)
-        .order_by(Endorsement.confirmed_at)
+                                  Endorsement.status.in_((EndorsementStatus.CONFIRMED, EndorsementStatus.HELD)))
+        .order_by(Endorsement.confirmed_at, Endorsement.id)
     ))
 
 
-def _moderate(letter: Letter, ids: Iterable[int], coordinator: Coordinator, target: str,
-              allowed_from: tuple[str, ...]) -> list[Endorsement]:
-    ids = list(ids)
-    if not ids:
-        return []
-    endorsements = list(
-        db.session.scalars(
-            select(Endorsement).where(Endorsement.letter_id == letter.id, Endorsement.id.in_(ids),
-                                      Endorsement.status.in_(allowed_from))
-        )
-    )
-    now = utcnow()
+@dataclass
+class Moderation:
+    """What one approve or reject did: ``changed`` moved; ``unchanged`` were not (or
+    no longer) in a status the move starts from; ``name_taken`` would have listed an
+    organisation twice."""
+
+    changed: list[Endorsement] = field(default_factory=list)
+    unchanged: list[Endorsement] = field(default_factory=list)
+    name_taken: list[Endorsement] = field(default_factory=list)
+
+
+def _moderate(letter: Letter, ids: Iterable[int], coordinator: Coordinator, move: Move) -> Moderation:
+    """Each endorsement is decided in a transaction of its own, in id order: a
+    withdrawal or another coordinator's decision arriving at the same moment
+    makes this one skip it, never overwrite it, and never deadlock."""
+    target = MOVES[move][1][0]
+    result = Moderation()
+    endorsements = list(db.session.scalars(
+        select(Endorsement).where(Endorsement.letter_id == letter.id, Endorsement.id.in_(set(ids)))
+        .order_by(Endorsement.id)
+    ))
     for endorsement in endorsements:
-        endorsement.status = target
-        endorsement.decided_at = now
+        now = utcnow()
+        values = {"decided_at": now}
         if target == EndorsementStatus.PUBLISHED:
-            endorsement.published_at = now
+            values["published_at"] = now
+        try:
+            moved = _move(endorsement, move, target, **values)
+        except IntegrityError:  # approving a second endorsement of an organisation already listed
+            db.session.rollback()
+            result.name_taken.append(endorsement)
+            continue
+        if not moved:
+            db.session.rollback()
+            result.unchanged.append(endorsement)
+            continue
         db.session.add(AuditEvent(action=f"endorsement.{target}", letter_id=letter.id,
                                   endorsement_id=endorsement.id, coordinator_id=coordinator.id))
-    try:
         db.session.commit()
-    except IntegrityError:
-        # Approving a rejected duplicate of an organisation already listed.
-        db.session.rollback()
-        raise EndorsementError("One of these organisations is already listed under the same name.") from None
-    return endorsements
+        result.changed.append(endorsement)
+    return result
 
 
-def approve_endorsements(letter: Letter, ids: Iterable[int], coordinator: Coordinator) -> list[Endorsement]:
-    """Publish confirmed (or previously rejected) endorsements of this letter."""
-    return _moderate(letter, ids, coordinator, EndorsementStatus.PUBLISHED,
-                     (EndorsementStatus.CONFIRMED, EndorsementStatus.REJECTED))
+def approve_endorsements(letter: Letter, ids: Iterable[int], coordinator: Coordinator) -> Moderation:
+    """Publish confirmed, held or previously rejected endorsements of this letter."""
+    return _moderate(letter, ids, coordinator, Move.APPROVE)
 
 
-def reject_endorsements(letter: Letter, ids: Iterable[int], coordinator: Coordinator) -> list[Endorsement]:
+def reject_endorsements(letter: Letter, ids: Iterable[int], coordinator: Coordinator) -> Moderation:
     """Keep endorsements of this letter off the public list and count."""
-    return _moderate(letter, ids, coordinator, EndorsementStatus.REJECTED,
-                     (EndorsementStatus.CONFIRMED, EndorsementStatus.PUBLISHED))
+    return _moderate(letter, ids, coordinator, Move.REJECT)

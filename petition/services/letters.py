@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..clock import utcnow
@@ -148,15 +148,31 @@ def _new_revision(letter: Letter, coordinator: Coordinator | None, note: str = "
     return revision
 
 
+def _change_status(letter: Letter, read: LetterStatus, target: LetterStatus, **values) -> bool:
+    """Move the letter from the status it was read in to ``target`` with a
+    compare-and-set UPDATE: of two simultaneous clicks exactly one wins (the row
+    stays locked until the caller commits)."""
+    result = db.session.execute(
+        update(Letter).where(Letter.id == letter.id, Letter.status == read)
+        .values(status=target, **values).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        return False
+    db.session.expire(letter)
+    return True
+
+
 def publish_letter(letter: Letter, coordinator: Coordinator | None) -> Revision:
-    """Open a draft for endorsements; its text at this moment is revision 1."""
+    """Open a draft for endorsements; its text at this moment is revision 1. Once:
+    a double click or a second coordinator finds it published already."""
     if not letter.is_draft:
         raise LetterError("Only a draft can be published.")
     missing = [name for name in ("title", "addressee", "body") if not getattr(letter, name).strip()]
     if missing:
         raise LetterError("Write the " + ", ".join(missing) + " before publishing.")
-    letter.status = LetterStatus.OPEN
-    letter.published_at = utcnow()
+    if not _change_status(letter, LetterStatus.DRAFT, LetterStatus.OPEN, published_at=utcnow()):
+        raise LetterError("This letter was published a moment ago.")
     revision = _new_revision(letter, coordinator, "Published")
     _audit("letter.published", letter, coordinator)
     db.session.commit()
@@ -165,19 +181,15 @@ def publish_letter(letter: Letter, coordinator: Coordinator | None) -> Revision:
 
 def close_letter(letter: Letter, coordinator: Coordinator | None) -> None:
     """Stop taking endorsements; the list stays public as the final record."""
-    if not letter.is_open:
+    if not letter.is_open or not _change_status(letter, LetterStatus.OPEN, LetterStatus.CLOSED, closed_at=utcnow()):
         raise LetterError("Only an open letter can be closed.")
-    letter.status = LetterStatus.CLOSED
-    letter.closed_at = utcnow()
     _audit("letter.closed", letter, coordinator)
     db.session.commit()
 
 
 def reopen_letter(letter: Letter, coordinator: Coordinator | None) -> None:
-    if not letter.is_closed:
+    if not letter.is_closed or not _change_status(letter, LetterStatus.CLOSED, LetterStatus.OPEN, closed_at=None):
         raise LetterError("Only a closed letter can be reopened.")
-    letter.status = LetterStatus.OPEN
-    letter.closed_at = None
     _audit("letter.reopened", letter, coordinator)
     db.session.commit()
 
@@ -208,6 +220,7 @@ class LetterCounts:
     published: int = 0
     listed: int = 0
     awaiting_approval: int = 0
+    held: int = 0
     pending: int = 0
     rejected: int = 0
     withdrawn: int = 0
@@ -228,8 +241,9 @@ def letter_counts(letter: Letter) -> LetterCounts:
         if status == EndorsementStatus.PUBLISHED:
             counts.published += n
             counts.listed += n if consent else 0
-        elif status == EndorsementStatus.CONFIRMED:
+        elif status in (EndorsementStatus.CONFIRMED, EndorsementStatus.HELD):
             counts.awaiting_approval += n
+            counts.held += n if status == EndorsementStatus.HELD else 0
         else:
             setattr(counts, status, getattr(counts, status) + n)
     return counts

@@ -9,8 +9,10 @@ from sqlalchemy import select, true
 from ..clock import utcnow
 from ..extensions import db
 from ..links import public_url
-from ..models import Coordinator, Endorsement, EndorsementStatus, Letter
+from ..models import Coordinator, Endorsement, EndorsementStatus, Letter, LetterStatus
 from .mail import queue_message
+
+AWAITING = (EndorsementStatus.CONFIRMED, EndorsementStatus.HELD)
 
 
 def _coordinators() -> list[Coordinator]:
@@ -32,7 +34,7 @@ def queue_new_endorsement_notice(endorsement: Endorsement) -> None:
             letter=letter,
             endorsement=endorsement,
             coordinator=coordinator,
-            awaiting_approval=endorsement.status == EndorsementStatus.CONFIRMED,
+            awaiting_approval=endorsement.status != EndorsementStatus.PUBLISHED,
             letter_admin_link=public_url("coordinator.letter", letter_id=letter.id),
         )
 
@@ -43,7 +45,7 @@ def send_digests(now: datetime | None = None) -> dict[str, int]:
     letter's digest and its new watermark are committed together."""
     now = now or utcnow()
     sent: dict[str, int] = {}
-    letters = db.session.scalars(select(Letter).where(Letter.notify == "digest", Letter.status != "draft"))
+    letters = db.session.scalars(select(Letter).where(Letter.notify == "digest", Letter.status != LetterStatus.DRAFT))
     for letter in list(letters):
         # After a digest, what came strictly later; before the first, everything.
         after_last = Endorsement.confirmed_at > letter.last_digest_at if letter.last_digest_at else true()
@@ -52,7 +54,7 @@ def send_digests(now: datetime | None = None) -> dict[str, int]:
                 Endorsement.letter_id == letter.id,
                 after_last,
                 Endorsement.confirmed_at <= now,
-                Endorsement.status.in_((EndorsementStatus.CONFIRMED, EndorsementStatus.PUBLISHED)),
+                Endorsement.status.in_(AWAITING + (EndorsementStatus.PUBLISHED,)),
             ).order_by(Endorsement.confirmed_at)
         ))
         letter.last_digest_at = now
@@ -66,7 +68,7 @@ def send_digests(now: datetime | None = None) -> dict[str, int]:
                     letter=letter,
                     endorsements=new,
                     coordinator=coordinator,
-                    awaiting=sum(1 for e in new if e.status == EndorsementStatus.CONFIRMED),
+                    awaiting=sum(1 for e in new if e.status in AWAITING),
                     letter_admin_link=public_url("coordinator.letter", letter_id=letter.id),
                 )
             sent[letter.slug] = len(new)
