@@ -26,8 +26,8 @@ from aiosmtpd.controller import Controller  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from petition import create_app  # noqa: E402
-from petition.extensions import db  # noqa: E402
-from petition.services.letters import LetterDraft, create_letter, publish_letter  # noqa: E402
+from petition.core.extensions import db  # noqa: E402
+from petition.letters.rules import LetterDraft, create_letter, publish_letter  # noqa: E402
 
 
 class Accept:

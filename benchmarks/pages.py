@@ -21,11 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask_migrate import upgrade  # noqa: E402
 
 from petition import create_app  # noqa: E402
-from petition.choices import ORGANISATION_TYPES, countries  # noqa: E402
-from petition.clock import utcnow  # noqa: E402
-from petition.extensions import db  # noqa: E402
+from petition.core.choices import ORGANISATION_TYPES, countries  # noqa: E402
+from petition.core.clock import utcnow  # noqa: E402
+from petition.core.extensions import db  # noqa: E402
+from petition.letters.rules import LetterDraft, create_letter, publish_letter  # noqa: E402
 from petition.models import Endorsement  # noqa: E402
-from petition.services.letters import LetterDraft, create_letter, publish_letter  # noqa: E402
 
 
 def main() -> None:

@@ -58,7 +58,8 @@ def create_app(config: str | type[Config] | dict[str, Any] | None = None) -> Fla
     _register_template_helpers(app)
     _add_security_headers(app)
 
-    from . import cli, errors
+    from . import cli
+    from .core import errors
 
     errors.register(app)
     cli.register(app)
@@ -104,7 +105,7 @@ def _configure_proxy(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from .extensions import csrf, db, limiter, login_manager, migrate
+    from .core.extensions import csrf, db, limiter, login_manager, migrate
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
@@ -116,7 +117,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
 
-    from .services.accounts import coordinator_for_session
+    from .accounts.rules import coordinator_for_session
 
     login_manager.user_loader(coordinator_for_session)
 
@@ -127,7 +128,7 @@ def _init_extensions(app: Flask) -> None:
 def _configure_sqlite(app: Flask) -> None:
     from sqlalchemy import event
 
-    from .extensions import db
+    from .core.extensions import db
 
     with app.app_context():
         engine = db.engine
@@ -143,8 +144,13 @@ def _configure_sqlite(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .auth import bp as auth_bp
+    # Each feature's views add themselves to the two audience blueprints.
+    from .accounts.views import bp as auth_bp
     from .coordinator import bp as coordinator_bp
+    from .endorsements import views as _endorsements  # noqa: F401
+    from .exports import views as _exports  # noqa: F401
+    from .letters import views as _letters  # noqa: F401
+    from .outbox import views as _outbox  # noqa: F401
     from .public import bp as public_bp
 
     app.register_blueprint(public_bp)
@@ -167,9 +173,9 @@ def _add_security_headers(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from . import choices
-    from .clock import utcnow
-    from .text import qr_svg, render_plain_paragraphs
+    from .core import choices
+    from .core.clock import utcnow
+    from .core.text import qr_svg, render_plain_paragraphs
 
     app.jinja_env.filters["paragraphs"] = render_plain_paragraphs
     app.jinja_env.filters["country_name"] = choices.country_name

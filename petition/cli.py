@@ -12,11 +12,11 @@ from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask_migrate import upgrade
 
-from .extensions import db
-from .services import accounts
-from .services.mail import deliver_due, mail_server_configured
-from .services.notifications import send_digests as queue_digests
-
+from .accounts import rules as accounts
+from .core.extensions import db
+from .endorsements.notifications import send_digests as queue_digests
+from .outbox.delivery import deliver_due
+from .outbox.outbox import mail_server_configured
 
 BATCH = 100  # deliver_due's default limit
 

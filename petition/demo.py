@@ -9,11 +9,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from .clock import utcnow
-from .extensions import db
+from .accounts.rules import create_coordinator, find_coordinator, set_password
+from .core.clock import utcnow
+from .core.extensions import db
+from .letters.rules import LetterDraft, create_letter, publish_letter
 from .models import Coordinator, Endorsement, EndorsementStatus, Letter
-from .services.accounts import create_coordinator, find_coordinator, set_password
-from .services.letters import LetterDraft, create_letter, publish_letter
 
 DEMO_EMAIL = "coordinator@example.org"
 DEMO_SLUG = "ratify-op-icescr"

@@ -22,11 +22,11 @@ from flask import g, request_started
 from sqlalchemy import create_engine, select, text
 
 from petition import create_app
-from petition.extensions import db
-from petition.clock import utcnow
+from petition.accounts.rules import create_coordinator
+from petition.core.clock import utcnow
+from petition.core.extensions import db
+from petition.letters.rules import LetterDraft, create_letter, publish_letter
 from petition.models import Endorsement, EndorsementStatus, Letter, OutboxMessage, Revision
-from petition.services.accounts import create_coordinator
-from petition.services.letters import LetterDraft, create_letter, publish_letter
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])

@@ -11,6 +11,9 @@ from html import unescape
 import pytest
 from sqlalchemy import func, inspect, select
 
+from petition.core.extensions import db
+from petition.models import AuditEvent, Endorsement, EndorsementStatus, Letter, OutboxMessage, Revision
+
 from conftest import (
     PASSWORD,
     VALID_ENDORSEMENT,
@@ -19,8 +22,6 @@ from conftest import (
     csrf_from,
     make_letter,
 )
-from petition.extensions import db
-from petition.models import AuditEvent, Endorsement, EndorsementStatus, Letter, OutboxMessage, Revision
 
 LONG = 10_000
 CONTROL_MESSAGE = "Remove the invisible control characters from this field."

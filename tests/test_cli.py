@@ -13,9 +13,10 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, func, inspect, select, text
 
-from conftest import _postgres_url, add_endorsement, csrf_from
-from petition.extensions import db
+from petition.core.extensions import db
 from petition.models import Coordinator, Endorsement, Letter, Revision
+
+from conftest import _postgres_url, add_endorsement, csrf_from
 
 LONG_PASSWORD = "a long enough password"
 

@@ -11,11 +11,12 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
-from conftest import csrf_from, follow_link, path_of, public_count, visible_text
-from petition.extensions import db
+from petition.core.extensions import db
+from petition.core.tokens import Purpose, make_token
+from petition.letters.rules import close_letter
 from petition.models import Endorsement
-from petition.services.letters import close_letter
-from petition.tokens import Purpose, make_token
+
+from conftest import csrf_from, follow_link, path_of, public_count, visible_text
 
 EMAIL = "siti@housing-rights.example.org"
 BASE_URL = "https://letters.example.org"
@@ -361,7 +362,7 @@ def test_an_expired_link_of_a_closed_letter_is_not_renewed(client, letter, link_
 
 
 def test_fresh_links_for_one_expired_link_are_throttled(app_config, request):
-    from petition.extensions import limiter
+    from petition.core.extensions import limiter
 
     app_config.update(RATELIMIT_ENABLED=True)
     client, letter, clock, outbox = (request.getfixturevalue(name) for name in ("client", "letter", "clock", "outbox"))
@@ -380,7 +381,8 @@ def test_fresh_links_for_one_expired_link_are_throttled(app_config, request):
 def test_two_simultaneous_clicks_on_one_link_confirm_once(app, letter, link_path, outbox):
     import threading
 
-    from petition.services.endorsements import AlreadyConfirmed, confirm_endorsement
+    from petition.endorsements.errors import AlreadyConfirmed
+    from petition.endorsements.links import confirm_endorsement
 
     token = link_path.rsplit("/", 1)[1]
     barrier, results = threading.Barrier(4), []
@@ -408,7 +410,7 @@ def test_two_simultaneous_clicks_on_one_link_confirm_once(app, letter, link_path
 
 
 def test_a_revision_made_while_the_endorser_reads_asks_them_to_read_again(client, coordinator, letter, link_path):
-    from petition.services.letters import LetterDraft, update_letter
+    from petition.letters.rules import LetterDraft, update_letter
 
     page = client.get(link_path).get_data(as_text=True)
     seen = re.search(r'name="revision" value="(\d+)"', page).group(1)

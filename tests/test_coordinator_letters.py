@@ -14,6 +14,11 @@ from urllib.parse import parse_qs, quote, urljoin, urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from petition.core.extensions import db
+from petition.letters.models import text_fingerprint
+from petition.letters.rules import close_letter
+from petition.models import AuditEvent, Coordinator, Endorsement, Letter, OutboxMessage, Revision
+
 from conftest import (
     PASSWORD,
     VALID_ENDORSEMENT,
@@ -23,10 +28,6 @@ from conftest import (
     path_of,
     run_at_once,
 )
-from petition.extensions import db
-from petition.models import AuditEvent, Coordinator, Endorsement, Letter, OutboxMessage, Revision
-from petition.models.letters import text_fingerprint
-from petition.services.letters import close_letter
 
 SIGN_IN = "/coordinator/sign-in"
 DASHBOARD = "/coordinator/"
@@ -939,8 +940,8 @@ def test_a_passed_deadline_stops_endorsements(client, coordinator, clock, csrf, 
 def test_two_coordinators_saving_new_text_at_once_make_one_revision_and_a_clear_message(app, coordinator, letter):
     import threading
 
+    from petition.letters.rules import ConcurrentEdit, LetterDraft, update_letter
     from petition.models import Letter, Revision
-    from petition.services.letters import ConcurrentEdit, LetterDraft, update_letter
 
     barrier, results = threading.Barrier(2), []
     letter_id = letter.id  # read here: the test's own objects belong to the test's session

@@ -10,6 +10,12 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import select
 
+from petition.core.extensions import db
+from petition.core.tokens import Purpose, make_token
+from petition.endorsements.links import confirm_endorsement
+from petition.endorsements.submitting import EndorsementDetails, submit_endorsement
+from petition.models import Endorsement, Letter
+
 from conftest import (
     VALID_ENDORSEMENT,
     confirm_by_link,
@@ -20,14 +26,6 @@ from conftest import (
     run_at_once,
     visible_text,
 )
-from petition.extensions import db
-from petition.models import Endorsement, Letter
-from petition.services.endorsements import (
-    EndorsementDetails,
-    confirm_endorsement,
-    submit_endorsement,
-)
-from petition.tokens import Purpose, make_token
 
 BASE_URL = "https://letters.example.org"
 

@@ -11,9 +11,10 @@ from html import unescape
 
 import pytest
 
-from conftest import add_endorsement, make_letter
+from petition.letters.rules import LetterDraft, close_letter, update_letter
 from petition.models import EndorsementStatus, Revision
-from petition.services.letters import LetterDraft, close_letter, update_letter
+
+from conftest import add_endorsement, make_letter
 
 PLATFORM = "Malaysian Platform for ESCR"
 

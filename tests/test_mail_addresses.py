@@ -12,13 +12,15 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 
 import pytest
-from conftest import VALID_ENDORSEMENT, add_endorsement, csrf_from, free_port, path_of
 from sqlalchemy import select
 
-from petition.extensions import db
-from petition.links import public_url
+from petition.core.extensions import db
+from petition.core.links import public_url
 from petition.models import Endorsement, OutboxMessage
-from petition.services.mail import deliver_due, erase_messages_about, queue_message
+from petition.outbox.delivery import deliver_due
+from petition.outbox.outbox import erase_messages_about, queue_message
+
+from conftest import VALID_ENDORSEMENT, add_endorsement, csrf_from, free_port, path_of
 
 ORDINARY = ["first@example.net", "second@example.net", "third@example.net"]
 ORGANISATION = "Coalición Pro Derechos — ائتلاف الحقوق"

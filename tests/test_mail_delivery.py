@@ -17,6 +17,19 @@ from html import escape
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select, update
+
+from petition.core.extensions import db
+from petition.core.links import public_url
+from petition.models import (
+    DeliveryAttempt,
+    Endorsement,
+    EndorsementStatus,
+    OutboxMessage,
+)
+from petition.outbox.delivery import background, deliver_due
+from petition.outbox.outbox import ERASED, queue_message
+
 from conftest import (
     LINK_PATTERN,
     VALID_ENDORSEMENT,
@@ -27,17 +40,6 @@ from conftest import (
     make_letter,
     path_of,
 )
-from sqlalchemy import func, select, update
-
-from petition.extensions import db
-from petition.links import public_url
-from petition.models import (
-    DeliveryAttempt,
-    Endorsement,
-    EndorsementStatus,
-    OutboxMessage,
-)
-from petition.services.mail import ERASED, background, deliver_due, queue_message
 
 BASE_URL = "https://letters.example.org"
 PLATFORM_NAME = "National Platform for the OP-ICESCR"
@@ -807,7 +809,7 @@ def test_outbox_pages_are_for_coordinators_only(client, letter, endorse, outbox)
 
 @pytest.fixture
 def rate_limited(app_config, request):
-    from petition.extensions import limiter
+    from petition.core.extensions import limiter
 
     app_config.update(RATELIMIT_ENABLED=True)
     request.getfixturevalue("app")

@@ -10,6 +10,9 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
+from petition.core.extensions import db
+from petition.models import AuditEvent, Endorsement
+
 from conftest import (
     PASSWORD,
     add_endorsement,
@@ -21,8 +24,6 @@ from conftest import (
     public_count,
     run_at_once,
 )
-from petition.extensions import db
-from petition.models import AuditEvent, Endorsement
 
 ORGANISATIONS = ["Coalition for Housing Rights", "Union of Teachers", "Women's Legal Aid Centre"]
 
@@ -355,7 +356,7 @@ def test_an_approved_endorsement_without_consent_is_counted_but_not_named(client
 
 
 def withdraw_link(endorsement: Endorsement) -> str:
-    from petition.tokens import Purpose, make_token
+    from petition.core.tokens import Purpose, make_token
 
     return f"/withdraw/{make_token(Purpose.WITHDRAW, {'endorsement': endorsement.id})}"
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, confirm_by_link, csrf_from, make_letter, path_of
 
-from petition.extensions import db
+from petition.accounts.rules import create_coordinator
+from petition.core.extensions import db
 from petition.models import Letter
-from petition.services.accounts import create_coordinator
+
+from conftest import PASSWORD, confirm_by_link, csrf_from, make_letter, path_of
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import json
 
 import pytest
 
-from conftest import add_endorsement, confirm_by_link
-from petition.extensions import db
+from petition.core.extensions import db
 from petition.models import Endorsement, EndorsementStatus
 
+from conftest import add_endorsement, confirm_by_link
 
 LISTED = ["Alpha Housing Rights", "Beta Workers Union", "Gamma Water Network", "Delta Land Collective",
           "Epsilon Education Forum"]

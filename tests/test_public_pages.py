@@ -10,9 +10,10 @@ from html import unescape
 
 import pytest
 
-from conftest import add_endorsement, make_letter
+from petition.letters.rules import close_letter
 from petition.models import EndorsementStatus
-from petition.services.letters import close_letter
+
+from conftest import add_endorsement, make_letter
 
 PAGE_SIZE = 3
 

@@ -14,11 +14,12 @@ from sqlalchemy import inspect, select
 from wtforms import FileField, StringField
 
 from config import ProductionConfig
-from conftest import PASSWORD, VALID_ENDORSEMENT, add_endorsement, csrf_from, make_letter, path_of
 from petition import create_app
-from petition.extensions import db
-from petition.forms import Form
+from petition.core.extensions import db
+from petition.core.forms import Form
 from petition.models import AuditEvent, Coordinator, Endorsement, EndorsementStatus, Letter, OutboxMessage, Revision
+
+from conftest import PASSWORD, VALID_ENDORSEMENT, add_endorsement, csrf_from, make_letter, path_of
 
 FILE_MESSAGE = "Enter text here, not a file."
 LETTER_FORM = dict(title="Ratify the OP-ICESCR now", addressee="H.E. the President of the Republic",

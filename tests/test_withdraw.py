@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from conftest import VALID_ENDORSEMENT, csrf_from, follow_link, path_of
 from sqlalchemy import select
 
-from petition.extensions import db
-from petition.services.mail import ERASED
+from petition.core.extensions import db
 from petition.models import AuditEvent, Endorsement
+from petition.outbox.outbox import ERASED
+
+from conftest import VALID_ENDORSEMENT, csrf_from, follow_link, path_of
 
 EMAIL = VALID_ENDORSEMENT["email"]
 ORGANISATION = VALID_ENDORSEMENT["organisation"]

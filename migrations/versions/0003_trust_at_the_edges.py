@@ -53,7 +53,7 @@ def upgrade():
 
 
 def _recompute_keys():
-    from petition.names import email_key, organisation_key, organisation_skeleton
+    from petition.core.names import email_key, organisation_key, organisation_skeleton
 
     connection = op.get_bind()
     endorsements = sa.table('endorsements', sa.column('id'), sa.column('letter_id'), sa.column('status'),

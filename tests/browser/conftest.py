@@ -97,8 +97,8 @@ def live_server(app):
 def open_letter(app):
     """An open letter that publishes confirmed endorsements at once, run by
     lead@example.org (password PASSWORD)."""
-    from petition.services.accounts import create_coordinator
-    from petition.services.letters import LetterDraft, create_letter, publish_letter
+    from petition.accounts.rules import create_coordinator
+    from petition.letters.rules import LetterDraft, create_letter, publish_letter
 
     coordinator = create_coordinator("lead@example.org", "Lead Coordinator", PASSWORD)
     letter = create_letter(LetterDraft(

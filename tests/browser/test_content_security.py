@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from petition.extensions import db
+from petition.core.extensions import db
 
 from .conftest import PASSWORD
 

@@ -12,10 +12,11 @@ import re
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from petition.extensions import db
+from petition.accounts.rules import create_coordinator
+from petition.core.extensions import db
+from petition.endorsements.links import confirm_endorsement
+from petition.endorsements.submitting import EndorsementDetails, submit_endorsement
 from petition.models import Endorsement
-from petition.services.accounts import create_coordinator
-from petition.services.endorsements import EndorsementDetails, confirm_endorsement, submit_endorsement
 
 from .conftest import PASSWORD
 

@@ -1,0 +1,78 @@
+"""Telling coordinators about new endorsements: one email each, or a daily digest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, true
+
+from ..accounts.models import Coordinator
+from ..core.clock import utcnow
+from ..core.extensions import db
+from ..core.links import public_url
+from ..letters.models import Letter, LetterStatus
+from ..outbox.outbox import queue_message
+from .models import Endorsement, EndorsementStatus
+
+AWAITING = (EndorsementStatus.CONFIRMED, EndorsementStatus.HELD)
+
+
+def _coordinators() -> list[Coordinator]:
+    return list(db.session.scalars(select(Coordinator).where(Coordinator.active.is_(True)).order_by(Coordinator.id)))
+
+
+def queue_new_endorsement_notice(endorsement: Endorsement) -> None:
+    """In the caller's transaction: one email per coordinator, if the letter asks for it."""
+    letter = endorsement.letter
+    if letter.notify != "each":
+        return
+    for coordinator in _coordinators():
+        queue_message(
+            "coordinator_notice",
+            coordinator.email,
+            f"New endorsement: {endorsement.organisation}",
+            letter_id=letter.id,
+            endorsement_id=endorsement.id,
+            letter=letter,
+            endorsement=endorsement,
+            coordinator=coordinator,
+            awaiting_approval=endorsement.status != EndorsementStatus.PUBLISHED,
+            letter_admin_link=public_url("coordinator.letter", letter_id=letter.id),
+        )
+
+
+def send_digests(now: datetime | None = None) -> dict[str, int]:
+    """Queue a digest of the endorsements confirmed since the last one, for each
+    letter that asks for digests. Letters with nothing new get no email. Each
+    letter's digest and its new watermark are committed together."""
+    now = now or utcnow()
+    sent: dict[str, int] = {}
+    letters = db.session.scalars(select(Letter).where(Letter.notify == "digest", Letter.status != LetterStatus.DRAFT))
+    for letter in list(letters):
+        # After a digest, what came strictly later; before the first, everything.
+        after_last = Endorsement.confirmed_at > letter.last_digest_at if letter.last_digest_at else true()
+        new = list(db.session.scalars(
+            select(Endorsement).where(
+                Endorsement.letter_id == letter.id,
+                after_last,
+                Endorsement.confirmed_at <= now,
+                Endorsement.status.in_(AWAITING + (EndorsementStatus.PUBLISHED,)),
+            ).order_by(Endorsement.confirmed_at)
+        ))
+        letter.last_digest_at = now
+        if new:
+            for coordinator in _coordinators():
+                queue_message(
+                    "digest",
+                    coordinator.email,
+                    f"{len(new)} new endorsement{'s' if len(new) != 1 else ''}: {letter.title}",
+                    letter_id=letter.id,
+                    letter=letter,
+                    endorsements=new,
+                    coordinator=coordinator,
+                    awaiting=sum(1 for e in new if e.status in AWAITING),
+                    letter_admin_link=public_url("coordinator.letter", letter_id=letter.id),
+                )
+            sent[letter.slug] = len(new)
+        db.session.commit()
+    return sent

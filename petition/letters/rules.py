@@ -1,0 +1,243 @@
+"""Letters: drafting, publishing, revising and closing."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..accounts.models import Coordinator
+from ..core.audit import AuditEvent
+from ..core.clock import utcnow
+from ..core.extensions import db
+from ..endorsements.models import Endorsement, EndorsementStatus
+from .models import TEXT_FIELDS, Letter, LetterStatus, Revision, text_fingerprint
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class LetterError(Exception):
+    """A letter action that the letter's state does not allow."""
+
+
+class SlugTaken(LetterError):
+    pass
+
+
+class ConcurrentEdit(LetterError):
+    def __init__(self) -> None:
+        super().__init__("Another coordinator saved this letter at the same moment. "
+                         "Reload it and check the text before saving again.")
+
+
+@dataclass
+class LetterDraft:
+    """What a coordinator writes: the text, and the campaign settings around it."""
+
+    title: str
+    addressee: str
+    body: str
+    closing: str
+    signature: str
+    language: str = "en"
+    slug: str = ""
+    goal: int | None = None
+    deadline: date | None = None
+    requires_approval: bool = False
+    notify: str = "none"
+
+
+def slugify(text: str, max_length: int = 60) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:max_length].rstrip("-")
+
+
+def is_valid_slug(slug: str) -> bool:
+    return len(slug) <= 80 and bool(SLUG_PATTERN.match(slug))
+
+
+def _unique_slug(wanted: str, letter_id: int | None = None) -> str:
+    base = wanted or "letter"
+    candidate, n = base, 1
+    while True:
+        query = select(Letter.id).where(Letter.slug == candidate)
+        if letter_id is not None:
+            query = query.where(Letter.id != letter_id)
+        if db.session.scalar(query) is None:
+            return candidate
+        n += 1
+        candidate = f"{base}-{n}"
+
+
+def _apply(letter: Letter, draft: LetterDraft) -> None:
+    for name in (*TEXT_FIELDS, "language", "goal", "deadline", "requires_approval", "notify"):
+        setattr(letter, name, getattr(draft, name))
+
+
+def _audit(action: str, letter: Letter, coordinator: Coordinator | None, detail: str = "") -> None:
+    db.session.add(
+        AuditEvent(action=action, letter_id=letter.id, coordinator_id=coordinator.id if coordinator else None,
+                   detail=detail)
+    )
+
+
+def create_letter(draft: LetterDraft, coordinator: Coordinator | None) -> Letter:
+    """A new draft letter with a unique slug (from the title unless one is given)."""
+    if draft.slug and db.session.scalar(select(Letter.id).where(Letter.slug == draft.slug)) is not None:
+        raise SlugTaken(draft.slug)
+    letter = Letter(slug=draft.slug or _unique_slug(slugify(draft.title)),
+                    created_by_id=coordinator.id if coordinator else None)
+    _apply(letter, draft)
+    db.session.add(letter)
+    try:
+        db.session.flush()
+    except IntegrityError:  # another coordinator took the same address a moment ago
+        db.session.rollback()
+        raise SlugTaken(letter.slug) from None
+    _audit("letter.created", letter, coordinator)
+    db.session.commit()
+    return letter
+
+
+def update_letter(letter: Letter, draft: LetterDraft, coordinator: Coordinator | None, note: str = "") -> Revision | None:
+    """Save a coordinator's edit. Once the letter is public, a change of its text
+    becomes a new numbered revision; endorsements keep the one they signed."""
+    if letter.is_draft and draft.slug and draft.slug != letter.slug:
+        if db.session.scalar(select(Letter.id).where(Letter.slug == draft.slug, Letter.id != letter.id)):
+            raise SlugTaken(draft.slug)
+        letter.slug = draft.slug
+    _apply(letter, draft)
+    revision = None
+    if not letter.is_draft:
+        current = letter.current_revision
+        if current is None or current.fingerprint != letter.fingerprint:
+            revision = _new_revision(letter, coordinator, note)
+            _audit("letter.revised", letter, coordinator, f"revision {revision.number}")
+    try:
+        db.session.commit()
+    except IntegrityError:  # two saves took the same revision number, or the same address
+        db.session.rollback()
+        raise ConcurrentEdit() from None
+    return revision
+
+
+def _new_revision(letter: Letter, coordinator: Coordinator | None, note: str = "") -> Revision:
+    number = (db.session.scalar(select(func.max(Revision.number)).where(Revision.letter_id == letter.id)) or 0) + 1
+    revision = Revision(
+        letter_id=letter.id,
+        number=number,
+        fingerprint=text_fingerprint(letter.text_parts()),
+        note=note,
+        created_by_id=coordinator.id if coordinator else None,
+        created_at=utcnow(),
+        **letter.text_parts(),
+    )
+    db.session.add(revision)
+    db.session.flush()
+    return revision
+
+
+def _change_status(letter: Letter, read: LetterStatus, target: LetterStatus, **values) -> bool:
+    """Move the letter from the status it was read in to ``target`` with a
+    compare-and-set UPDATE: of two simultaneous clicks exactly one wins (the row
+    stays locked until the caller commits)."""
+    result = db.session.execute(
+        update(Letter).where(Letter.id == letter.id, Letter.status == read)
+        .values(status=target, **values).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        return False
+    db.session.expire(letter)
+    return True
+
+
+def publish_letter(letter: Letter, coordinator: Coordinator | None) -> Revision:
+    """Open a draft for endorsements; its text at this moment is revision 1. Once:
+    a double click or a second coordinator finds it published already."""
+    if not letter.is_draft:
+        raise LetterError("Only a draft can be published.")
+    missing = [name for name in ("title", "addressee", "body") if not getattr(letter, name).strip()]
+    if missing:
+        raise LetterError("Write the " + ", ".join(missing) + " before publishing.")
+    if not _change_status(letter, LetterStatus.DRAFT, LetterStatus.OPEN, published_at=utcnow()):
+        raise LetterError("This letter was published a moment ago.")
+    revision = _new_revision(letter, coordinator, "Published")
+    _audit("letter.published", letter, coordinator)
+    db.session.commit()
+    return revision
+
+
+def close_letter(letter: Letter, coordinator: Coordinator | None) -> None:
+    """Stop taking endorsements; the list stays public as the final record."""
+    if not letter.is_open or not _change_status(letter, LetterStatus.OPEN, LetterStatus.CLOSED, closed_at=utcnow()):
+        raise LetterError("Only an open letter can be closed.")
+    _audit("letter.closed", letter, coordinator)
+    db.session.commit()
+
+
+def reopen_letter(letter: Letter, coordinator: Coordinator | None) -> None:
+    if not letter.is_closed or not _change_status(letter, LetterStatus.CLOSED, LetterStatus.OPEN, closed_at=None):
+        raise LetterError("Only a closed letter can be reopened.")
+    _audit("letter.reopened", letter, coordinator)
+    db.session.commit()
+
+
+def all_letters() -> list[Letter]:
+    """Every letter, newest first, for the coordinators' dashboard."""
+    return list(db.session.scalars(select(Letter).order_by(Letter.created_at.desc())))
+
+
+def public_letters() -> list[Letter]:
+    return list(
+        db.session.scalars(
+            select(Letter).where(Letter.status != LetterStatus.DRAFT).order_by(Letter.status.desc(),
+                                                                               Letter.published_at.desc())
+        )
+    )
+
+
+def find_public_letter(slug: str) -> Letter | None:
+    """An open or closed letter by its slug; drafts and malformed slugs are not found."""
+    if not is_valid_slug(slug):
+        return None
+    return db.session.scalar(select(Letter).where(Letter.slug == slug, Letter.status != LetterStatus.DRAFT))
+
+
+@dataclass
+class LetterCounts:
+    published: int = 0
+    listed: int = 0
+    awaiting_approval: int = 0
+    held: int = 0
+    pending: int = 0
+    rejected: int = 0
+    withdrawn: int = 0
+
+    @property
+    def unlisted(self) -> int:
+        return self.published - self.listed
+
+
+def letter_counts(letter: Letter) -> LetterCounts:
+    rows = db.session.execute(
+        select(Endorsement.status, Endorsement.consent_public, func.count())
+        .where(Endorsement.letter_id == letter.id)
+        .group_by(Endorsement.status, Endorsement.consent_public)
+    )
+    counts = LetterCounts()
+    for status, consent, n in rows:
+        if status == EndorsementStatus.PUBLISHED:
+            counts.published += n
+            counts.listed += n if consent else 0
+        elif status in (EndorsementStatus.CONFIRMED, EndorsementStatus.HELD):
+            counts.awaiting_approval += n
+            counts.held += n if status == EndorsementStatus.HELD else 0
+        else:
+            setattr(counts, status, getattr(counts, status) + n)
+    return counts

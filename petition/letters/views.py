@@ -1,0 +1,143 @@
+"""Letters: the public index, and the coordinators' drafting, publishing and closing."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..coordinator import bp as coordinator
+from ..core.extensions import db
+from ..core.forms import ActionForm
+from ..core.text import render_markdown
+from ..endorsements import moderation
+from ..endorsements.forms import ModerationForm
+from ..endorsements.listing import page_number
+from ..endorsements.models import EndorsementStatus
+from ..public import bp as public
+from . import rules
+from .forms import LetterForm
+from .models import Letter
+from .rules import letter_counts, public_letters
+
+ENDORSEMENT_FILTERS = ("all", *EndorsementStatus)
+
+
+def _letter_or_404(letter_id: int) -> Letter:
+    return db.get_or_404(Letter, letter_id)
+
+
+@public.get("/")
+def index():
+    letters = public_letters()
+    return render_template("public/index.html", letters=letters,
+                           counts={letter.id: letter_counts(letter) for letter in letters})
+
+
+@coordinator.get("/")
+def dashboard():
+    letters = rules.all_letters()
+    return render_template("coordinator/dashboard.html", letters=letters,
+                           counts={letter.id: letter_counts(letter) for letter in letters})
+
+
+@coordinator.route("/letters/new", methods=["GET", "POST"])
+def new_letter():
+    form = LetterForm()
+    preview = None
+    if form.validate_on_submit():
+        if form.preview.data:
+            preview = render_markdown(form.body.data)
+        else:
+            try:
+                letter = rules.create_letter(form.draft(), current_user)
+            except rules.SlugTaken:
+                form.slug.errors.append("Another letter already uses this web address.")
+            else:
+                flash("Draft saved. Publish it when it is ready.", "success")
+                return redirect(url_for(".letter", letter_id=letter.id))
+    status = 400 if form.errors else 200
+    return render_template("coordinator/letter_form.html", form=form, letter=None, preview=preview), status
+
+
+@coordinator.route("/letters/<id:letter_id>/edit", methods=["GET", "POST"])
+def edit_letter(letter_id: int):
+    letter = _letter_or_404(letter_id)
+    form = LetterForm(obj=letter)
+    preview = None
+    if form.validate_on_submit():
+        if form.preview.data:
+            preview = render_markdown(form.body.data)
+        else:
+            try:
+                revision = rules.update_letter(letter, form.draft(), current_user,
+                                                         note=form.revision_note.data or "")
+            except rules.SlugTaken:
+                form.slug.errors.append("Another letter already uses this web address.")
+            except rules.ConcurrentEdit as clash:
+                flash(str(clash), "error")
+                return redirect(url_for(".edit_letter", letter_id=letter_id))
+            else:
+                if revision is not None:
+                    flash(f"Saved as revision {revision.number} of the text.", "success")
+                else:
+                    flash("Letter saved.", "success")
+                return redirect(url_for(".letter", letter_id=letter.id))
+    status = 400 if form.errors else 200
+    return render_template("coordinator/letter_form.html", form=form, letter=letter, preview=preview), status
+
+
+@coordinator.get("/letters/<id:letter_id>")
+def letter(letter_id: int):
+    letter = _letter_or_404(letter_id)
+    shown = request.args.get("status", "all")
+    if shown not in ENDORSEMENT_FILTERS:
+        abort(400)
+    page = moderation.endorsements_page(letter, None if shown == "all" else shown,
+                                       request.args.get("page", 1, type=page_number))
+    awaiting = moderation.awaiting_approval(letter)
+    return render_template("coordinator/letter.html", letter=letter, counts=letter_counts(letter),
+                           endorsements=page, shown=shown, filters=ENDORSEMENT_FILTERS, awaiting=awaiting,
+                           body=render_markdown(letter.body), action_form=ActionForm(),
+                           moderation_form=ModerationForm())
+
+
+def _letter_action(letter_id: int, action, done: str):
+    letter = _letter_or_404(letter_id)
+    if not ActionForm().validate():
+        abort(400)
+    try:
+        action(letter, current_user)
+    except rules.LetterError as error:
+        flash(str(error), "error")
+    else:
+        flash(done, "success")
+    return redirect(url_for(".letter", letter_id=letter.id))
+
+
+@coordinator.post("/letters/<id:letter_id>/publish")
+def publish_letter(letter_id: int):
+    return _letter_action(letter_id, rules.publish_letter,
+                          "Published: the letter is open for endorsements.")
+
+
+@coordinator.post("/letters/<id:letter_id>/close")
+def close_letter(letter_id: int):
+    return _letter_action(letter_id, rules.close_letter,
+                          "Closed: the letter takes no more endorsements.")
+
+
+@coordinator.post("/letters/<id:letter_id>/reopen")
+def reopen_letter(letter_id: int):
+    return _letter_action(letter_id, rules.reopen_letter, "Reopened for endorsements.")
+
+
+@coordinator.get("/letters/<id:letter_id>/revisions")
+def revisions(letter_id: int):
+    letter = _letter_or_404(letter_id)
+    return render_template("coordinator/revisions.html", letter=letter, revisions=list(reversed(letter.revisions)))
+
+
+@coordinator.get("/letters/<id:letter_id>/preview")
+def preview_letter(letter_id: int):
+    letter = _letter_or_404(letter_id)
+    return render_template("coordinator/preview.html", letter=letter, body=render_markdown(letter.body))

@@ -1,0 +1,351 @@
+"""Delivery: ``deliver_due`` is what the background sender, ``send-mail`` and
+``send-mail --watch`` run. It claims each due message with a lease (a
+compare-and-set), so two workers never send the same one.
+
+Each message is built with the standard library and sent over smtplib. The part
+of an address before the @ goes out as stored, with SMTPUTF8 when it is not
+ASCII; the domain always in its IDNA 2008 ASCII form. Whatever fails with one
+message is recorded as its attempt: what can never succeed (an address this
+server cannot take, a 5xx refusal) fails it at once; the rest retries later.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import logging
+import os
+import queue
+import re
+import smtplib
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+from email_validator import EmailNotValidError, validate_email
+from flask import Flask, current_app
+from sqlalchemy import or_, select, update
+
+from ..core.clock import utcnow
+from ..core.extensions import db
+from .models import DeliveryAttempt, OutboxMessage, OutboxStatus
+from .outbox import blank_personal_data, mail_server_configured
+
+log = logging.getLogger("petition.mail")
+
+
+class BackgroundDelivery:
+    """One sender thread per process, fed by a queue: a request only enqueues ids,
+    and a slow or stalled mail server delays mail, never requests or the
+    database pool. Anything it fails to send stays due for the worker."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[Flask, list[int]]] = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def submit(self, app: Flask, ids: list[int]) -> None:
+        with self._lock:
+            # A gunicorn worker forked from a parent inherits no running thread.
+            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="mail-delivery", daemon=True)
+                self._thread.start()
+        self._queue.put((app, ids))
+
+    def wait(self) -> None:
+        """Block until everything submitted so far was tried (for tests and benchmarks)."""
+        self._queue.join()
+
+    def _run(self) -> None:
+        while True:
+            app, ids = self._queue.get()
+            try:
+                with app.app_context():
+                    try:
+                        deliver_due(worker=f"web-{os.getpid()}", only_ids=ids)
+                    finally:
+                        db.session.remove()
+            except Exception:  # the worker will retry; keep this thread alive
+                log.exception("Background delivery failed; the worker will retry")
+            finally:
+                self._queue.task_done()
+
+
+background = BackgroundDelivery()
+
+
+# -- delivery -------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    sent: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+    @property
+    def attempted(self) -> int:
+        return len(self.sent) + len(self.retrying) + len(self.failed)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff after the n-th failed attempt, capped."""
+    base = current_app.config["MAIL_RETRY_BASE_SECONDS"]
+    cap = current_app.config["MAIL_RETRY_MAX_SECONDS"]
+    return timedelta(seconds=min(base * 2 ** (attempts - 1), cap))
+
+
+def due_message_ids(now: datetime, limit: int, only_ids: list[int] | None = None) -> list[int]:
+    query = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
+        .where(or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if only_ids is not None:
+        query = query.where(OutboxMessage.id.in_(only_ids))
+    return list(db.session.scalars(query))
+
+
+def claim(message_id: int, worker: str, now: datetime) -> bool:
+    """Take a lease on one message. A compare-and-set UPDATE: of two workers
+    racing for the same row, exactly one sees rowcount 1, on any database."""
+    lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == OutboxStatus.QUEUED,
+            OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
+        .values(claimed_by=worker, claimed_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def deliver_due(worker: str, limit: int = 100, only_ids: list[int] | None = None) -> DeliveryReport:
+    """Send every due message this worker manages to claim, recording each attempt.
+
+    Whatever goes wrong with one message is recorded as that message's attempt,
+    and the next message is tried: none can hold up the ones behind it. Without a
+    MAIL_SERVER nothing is sent: messages stay readable in the outbox.
+    """
+    report = DeliveryReport()
+    if not mail_server_configured():
+        return report
+    for message_id in due_message_ids(utcnow(), limit, only_ids):
+        # The lease starts now, not when this pass began: sends before this one
+        # may have taken a while.
+        if not claim(message_id, worker, utcnow()):
+            continue
+        _record_attempt(message_id, worker, _attempt(message_id), report)
+    return report
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why an attempt failed, as a coordinator reads it on the outbox page, and
+    whether trying again could help."""
+
+    error: str
+    permanent: bool
+
+
+class Undeliverable(Exception):
+    """The message cannot be sent as it is: trying again would fail the same way."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    message: EmailMessage
+    sender: str  # the envelope's MAIL FROM
+    recipient: str  # the envelope's RCPT TO, as address_as_sent gives it
+
+
+NOT_AN_ADDRESS = "Cannot be delivered: this is not a valid email address ({reason})"
+NO_SMTPUTF8 = ("Cannot be delivered: the address has non-ASCII characters before the @, and the mail server "
+               "does not offer SMTPUTF8, the extension that sending to such an address requires.")
+UNBUILDABLE = "Cannot be delivered: the message could not be built ({error})"
+
+
+def _attempt(message_id: int) -> Failure | None:
+    """Build and send one claimed message: None once the server accepted it, else why not."""
+    stored = db.session.get(OutboxMessage, message_id)
+    try:
+        outgoing = _compose(stored)
+    except Undeliverable as error:
+        return Failure(str(error), permanent=True)
+    except Exception as error:  # noqa: BLE001 - the stored text will not change, so neither will this
+        return Failure(UNBUILDABLE.format(error=_describe(error)), permanent=True)
+    finally:
+        # Hand the connection back to the pool before talking to SMTP: a stalled
+        # mail server must not starve the web requests of database connections.
+        db.session.commit()
+    return _send(outgoing)
+
+
+# Bodies go out as 7bit, quoted-printable or base64, so a server without
+# 8BITMIME takes them too; the policy's utf8 is switched on only for SMTPUTF8.
+_POLICY = email.policy.SMTP.clone(cte_type="7bit")
+
+
+def _compose(stored: OutboxMessage) -> Outgoing:
+    """The stored message as the SMTP server will receive it: multipart/alternative
+    (text, then HTML), from the platform, dated and identified as when it was queued."""
+    config = current_app.config
+    sender = parseaddr(config["MAIL_DEFAULT_SENDER"])[1] or config["MAIL_DEFAULT_SENDER"]
+    recipient = address_as_sent(stored.recipient)
+    message = EmailMessage(policy=_POLICY)
+    message["Subject"] = stored.subject
+    message["From"] = Address(config["PLATFORM_NAME"], addr_spec=sender)
+    message["To"] = recipient
+    if config["PLATFORM_CONTACT_EMAIL"]:
+        message["Reply-To"] = config["PLATFORM_CONTACT_EMAIL"]
+    # created_at is naive UTC; the server's own timezone must not shift it.
+    message["Date"] = format_datetime(stored.created_at.replace(tzinfo=UTC))
+    # Fixed when the message was queued, so a retry is recognisably the same message.
+    message["Message-ID"] = stored.message_id
+    message.set_content(stored.text_body)
+    message.add_alternative(stored.html_body, subtype="html")
+    return Outgoing(message, sender, recipient)
+
+
+def address_as_sent(address: str) -> str:
+    """The address as it goes to the SMTP server: the part before the @ exactly as
+    stored, the domain in its IDNA 2008 ASCII form (user@straße.de is sent as
+    user@xn--strae-oqa.de, never as user@strasse.de, another domain).
+
+    Raises Undeliverable for an address the endorsement form would not accept."""
+    try:
+        validated = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise Undeliverable(NOT_AN_ADDRESS.format(reason=error)) from None
+    mailbox = address.rpartition("@")[0]
+    return f"{mailbox}@{validated.ascii_domain}"
+
+
+def _send(outgoing: Outgoing) -> Failure | None:
+    """Hand one message to the SMTP server: None once it is accepted, else why not.
+
+    A non-ASCII mailbox goes out with SMTPUTF8 (RFC 6531), which send_message asks
+    for when an envelope address is not ASCII; a server without it cannot take it."""
+    connection = None
+    try:
+        connection = _connect()
+        if not outgoing.recipient.isascii() and not connection.has_extn("smtputf8"):
+            raise Undeliverable(NO_SMTPUTF8)
+        connection.send_message(outgoing.message, outgoing.sender, [outgoing.recipient])
+    except Exception as error:  # noqa: BLE001 - recorded as this message's attempt, whatever it is
+        _close_quietly(connection)
+        return _failure(error, outgoing.recipient)
+    # Accepted: a failure to say goodbye must not make us send it again.
+    _close_quietly(connection, polite=True)
+    return None
+
+
+def _connect() -> smtplib.SMTP:
+    """A connection to MAIL_SERVER, greeted, over implicit TLS or STARTTLS if so
+    configured, logged in if credentials are set; every step bounded by MAIL_TIMEOUT
+    (a stalled server must not hold a worker forever)."""
+    config = current_app.config
+    smtp_class = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
+    connection = smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"])
+    try:
+        if config["MAIL_USE_TLS"]:
+            connection.starttls()
+        if config["MAIL_USERNAME"] and config["MAIL_PASSWORD"]:
+            connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        connection.ehlo_or_helo_if_needed()
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _close_quietly(connection: smtplib.SMTP | None, polite: bool = False) -> None:
+    if connection is None:
+        return
+    try:
+        connection.quit() if polite else connection.close()
+    except (smtplib.SMTPException, OSError):
+        connection.close()
+
+
+def _failure(error: Exception, recipient: str) -> Failure:
+    """What a coordinator reads about a failed attempt, and whether another could
+    succeed: a 5xx refusal of the recipient or the message is final (RFC 5321),
+    as is an address this server cannot take; anything else may pass later."""
+    if isinstance(error, Undeliverable):
+        return Failure(str(error), permanent=True)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, reply = next(iter(error.recipients.values()))
+        return _refusal("the recipient", code, reply, recipient)
+    if isinstance(error, smtplib.SMTPDataError):
+        return _refusal("the message", error.smtp_code, error.smtp_error, recipient)
+    return Failure(_without_address(_describe(error), recipient), permanent=False)
+
+
+def _refusal(what: str, code: int, reply: bytes | str, recipient: str) -> Failure:
+    reply_text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+    said = _without_address(f"{code} {reply_text}", recipient)
+    if 500 <= code < 600:
+        return Failure(f"Cannot be delivered: the mail server refused {what}: {said}", permanent=True)
+    return Failure(f"The mail server refused {what} for now: {said}", permanent=False)
+
+
+def _without_address(text: str, recipient: str) -> str:
+    # Servers often quote the address in their reply; errors outlive an erased address.
+    return re.sub(re.escape(recipient), "[recipient]", text, flags=re.IGNORECASE)
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _record_attempt(message_id: int, worker: str, failure: Failure | None, report: DeliveryReport) -> None:
+    now = utcnow()
+    message = db.session.get(OutboxMessage, message_id, with_for_update=True, populate_existing=True)
+    if message.claimed_by != worker:
+        # The lease ran out mid-send and another worker took the message over;
+        # it records its own attempt. (The lease outlasts any SMTP timeout, so
+        # this means a worker that stalled far longer than it should.)
+        log.warning("Email #%s: lease lost during delivery by %s", message_id, worker)
+        db.session.rollback()
+        return
+    message.attempts += 1
+    message.attempt_log.append(DeliveryAttempt(worker=worker, error=failure.error if failure else None, at=now))
+    message.claimed_by = None
+    message.claimed_until = None
+    if failure is None:
+        _mark_sent(message, now)
+        report.sent.append(message.id)
+    elif failure.permanent or message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        message.status = OutboxStatus.FAILED
+        message.last_error = failure.error
+        if message.erase_after_send:  # it will never be sent: its data goes now
+            blank_personal_data(message)
+        report.failed.append(message.id)
+    else:
+        message.last_error = failure.error
+        message.next_attempt_at = now + retry_delay(message.attempts)
+        report.retrying.append(message.id)
+    if failure is not None:
+        # With a mail server, addresses never go to the logs (see _after_commit).
+        log.warning("Email #%s not delivered (attempt %s): %s", message.id, message.attempts, failure.error)
+    db.session.commit()
+
+
+def _mark_sent(message: OutboxMessage, now: datetime) -> None:
+    message.status = OutboxStatus.SENT
+    message.sent_at = now
+    message.last_error = None
+    if message.erase_after_send:
+        blank_personal_data(message)

@@ -1,0 +1,143 @@
+"""The outbox: every email is a row written in the same transaction as the change
+that caused it, so a mail server outage never loses one. Once the transaction
+commits, new messages are logged (no mail server) or handed to the background
+sender (see delivery.py). Withdrawal erases what the outbox keeps about an
+endorsement.
+"""
+
+from __future__ import annotations
+
+import logging
+from email.utils import make_msgid
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, render_template
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from ..core.clock import utcnow
+from ..core.extensions import db
+from ..core.names import email_key
+from .models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger("petition.mail")
+
+_NEW_MESSAGES = "petition_new_outbox_ids"
+
+
+def queue_message(
+    kind: str,
+    recipient: str,
+    subject: str,
+    *,
+    letter_id: int | None = None,
+    endorsement_id: int | None = None,
+    erase_after_send: bool = False,
+    **context: Any,
+) -> OutboxMessage:
+    """Render ``templates/email/<kind>.txt`` and ``.html`` into an outbox row in the
+    current transaction. The caller commits; nothing is sent before that.
+
+    With ``erase_after_send`` the address and text are blanked in the transaction
+    that records the message as sent: they do not outlive its delivery."""
+    context.setdefault("platform_name", current_app.config["PLATFORM_NAME"])
+    context.setdefault("contact_email", current_app.config["PLATFORM_CONTACT_EMAIL"])
+    context["subject"] = subject
+    message = OutboxMessage(
+        kind=kind,
+        recipient=recipient,
+        recipient_key=email_key(recipient),
+        subject=subject,
+        text_body=render_template(f"email/{kind}.txt", **context),
+        html_body=render_template(f"email/{kind}.html", **context),
+        message_id=make_msgid(domain=urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"),
+        next_attempt_at=utcnow(),
+        letter_id=letter_id,
+        endorsement_id=endorsement_id,
+        erase_after_send=erase_after_send,
+    )
+    db.session.add(message)
+    db.session.info.setdefault(_NEW_MESSAGES, []).append(message)
+    return message
+
+
+def mail_server_configured(app: Flask | None = None) -> bool:
+    return bool((app or current_app).config.get("MAIL_SERVER"))
+
+
+# -- after commit ---------------------------------------------------------------
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    messages = session.info.pop(_NEW_MESSAGES, [])
+    if not messages:
+        return
+    app = current_app._get_current_object()
+    if not mail_server_configured(app):
+        for message in messages:
+            # Without a mail server the console is the development mail reader.
+            # With one, bodies (live links, addresses) never go to the logs.
+            log.info("Queued email #%s to %s: %s\n%s", message.id, message.recipient, message.subject,
+                     message.text_body)
+        return
+    if app.config["MAIL_DELIVERY"] == "thread":
+        from .delivery import background
+
+        background.submit(app, [m.id for m in messages])
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_NEW_MESSAGES, None)
+
+
+def retry_message(message: OutboxMessage) -> bool:
+    """Put a failed message back at the head of the queue, with fresh attempts.
+    Queued messages are already on their way, sent ones done, erased ones unsendable.
+    A compare-and-set: of two coordinators pressing Retry at once, one queues it."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.status == OutboxStatus.FAILED,
+               OutboxMessage.recipient != ERASED)
+        .values(status=OutboxStatus.QUEUED, next_attempt_at=utcnow(), claimed_by=None, claimed_until=None,
+                attempts=0)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        return False
+    db.session.expire(message)
+    db.session.info.setdefault(_NEW_MESSAGES, []).append(message)
+    db.session.commit()
+    return True
+
+
+def outbox_page(status: str | None, page: int, per_page: int = 50) -> Pagination:
+    """A page of the outbox, newest first, optionally of one status."""
+    query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+ERASED = "(erased when the endorsement was withdrawn)"
+
+
+def erase_messages_about(endorsement_id: int) -> None:
+    """In the caller's transaction: blank the address and text of every email kept
+    about an endorsement (they hold its contact details); unsent ones are dropped."""
+    messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.endorsement_id == endorsement_id))
+    for message in messages:
+        blank_personal_data(message)
+        if message.status == OutboxStatus.QUEUED:
+            message.status = OutboxStatus.FAILED
+            message.last_error = ERASED
+
+
+def blank_personal_data(message: OutboxMessage) -> None:
+    message.recipient = ERASED
+    message.recipient_key = None
+    message.text_body = message.html_body = ERASED
