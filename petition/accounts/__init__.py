@@ -1,1 +1,1 @@
-"""accounts"""
+"""Accounts: the people who sign in, and their sessions."""

@@ -1,1 +1,1 @@
-"""core"""
+"""What every feature shares: extensions, clock, tokens, links, text, names, forms, errors, audit."""

@@ -1,1 +1,1 @@
-"""endorsements"""
+"""Endorsements: submitted by CSOs, confirmed by email, moderated, listed, withdrawn."""

@@ -1,1 +1,1 @@
-"""exports"""
+"""Exports: the signed letter and the CSV of endorsements."""

@@ -1,1 +1,1 @@
-"""letters"""
+"""Letters: the text coordinators draft, its revisions, and its life from draft to closed."""

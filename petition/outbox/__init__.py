@@ -1,1 +1,1 @@
-"""outbox"""
+"""Email: the durable outbox and its delivery."""
