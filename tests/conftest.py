@@ -273,17 +273,36 @@ def public_count(client, letter) -> int:
     return int(re.search(r'class="count__number">(\d+)<', html).group(1))
 
 
-def follow_link(client, link: str, **data):
+def follow_link(client, link: str, **request_options):
     """Open an emailed confirm or withdraw link (or its path) and press the page's
     button, as a person would; the response to the press."""
     path = path_of(link) if "://" in link else link
-    page = client.get(path)
-    return client.post(path, data={"csrf_token": csrf_from(page.get_data(as_text=True)), **data})
+    page = client.get(path, **request_options)
+    assert page.status_code == 200, page.status_code
+    return client.post(path, data={"csrf_token": csrf_from(page.get_data(as_text=True))}, **request_options)
 
 
 def confirm_by_link(client, outbox, email: str):
     """Follow the confirmation link last emailed to this address and confirm."""
     return follow_link(client, outbox.link(email))
+
+
+def field_error(html: str, field: str) -> str | None:
+    """The message shown next to a form field, if any."""
+    match = re.search(rf'<p class="field-error" id="{field}-error">(.*?)</p>', html, re.S)
+    return unescape(re.sub(r"<[^>]+>", "", match.group(1))).replace("Error:", "").strip() if match else None
+
+
+# -- what is stored ------------------------------------------------------------------------
+
+
+def everything_stored(but: tuple[str, ...] = ()) -> dict[str, list[dict]]:
+    """Every row of every table (but those named), column by column, in id order:
+    compare it before and after a request to prove the request changed nothing."""
+    db.session.expire_all()
+    return {table.name: [dict(row._mapping) for row in db.session.execute(
+                select(table).order_by(*table.primary_key.columns))]
+            for table in db.metadata.sorted_tables if table.name not in but}
 
 
 # -- at the same moment --------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, func, inspect, select, text
 from petition.core.extensions import db
 from petition.models import Coordinator, Endorsement, Letter, Revision
 
-from conftest import _postgres_url, add_endorsement, csrf_from
+from conftest import _postgres_url, add_endorsement, csrf_from, everything_stored
 
 LONG_PASSWORD = "a long enough password"
 
@@ -172,12 +172,6 @@ class TestUpgradingFromTheFirstRelease:
         assert second.organisation == "Coali\u200btion for Housing Rights", "the name itself is kept as typed"
         assert pending.organisation_skeleton == "quiet trust" and pending.last_answered_at is not None
         assert db.session.scalar(text("SELECT recipient_key FROM outbox_messages")) == "üser@example.org"
-
-
-def everything_stored() -> dict[str, list[tuple]]:
-    db.session.expire_all()
-    return {table: [tuple(row) for row in db.session.execute(text(f"SELECT * FROM {table} ORDER BY id"))]
-            for table in ("letters", "revisions", "endorsements", "coordinators", "outbox_messages")}
 
 
 def test_init_db_on_an_up_to_date_database_changes_nothing(app, runner, letter):

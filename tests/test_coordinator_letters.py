@@ -24,6 +24,8 @@ from conftest import (
     VALID_ENDORSEMENT,
     confirm_by_link,
     csrf_from,
+    everything_stored,
+    field_error,
     make_letter,
     path_of,
     run_at_once,
@@ -45,13 +47,6 @@ def title_of(html: str) -> str:
     match = re.search(r"<title>(.*?)</title>", html, re.S)
     assert match, "the page has no <title>"
     return unescape(match.group(1)).strip()
-
-
-def field_error(html: str, field_id: str) -> str | None:
-    """The message shown next to a field, or None."""
-    match = re.search(rf'<p class="field-error" id="{field_id}-error">(?:<span[^>]*>Error:</span>)?\s*(.*?)</p>',
-                      html, re.S)
-    return unescape(match.group(1)).strip() if match else None
 
 
 def field_errors(html: str) -> dict[str, str]:
@@ -294,21 +289,6 @@ def campaign(app, client, endorse, outbox):
     db.session.commit()
     return {"draft": draft.id, "open": open_letter.id, "closed": closed.id, "message": message.id,
             "endorsement": awaiting.id}
-
-
-def everything_stored() -> dict:
-    db.session.expire_all()
-    return {
-        "letters": [(l.id, l.slug, l.title, l.body, l.status, l.goal) for l in
-                    db.session.scalars(select(Letter).order_by(Letter.id))],
-        "revisions": [(r.id, r.letter_id, r.number) for r in
-                      db.session.scalars(select(Revision).order_by(Revision.id))],
-        "endorsements": [(e.id, e.status, e.revision_id) for e in
-                         db.session.scalars(select(Endorsement).order_by(Endorsement.id))],
-        "outbox": [(m.id, m.status, m.attempts, m.next_attempt_at) for m in
-                   db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))],
-        "audit": db.session.scalar(select(func.count()).select_from(AuditEvent)),
-    }
 
 
 # (method, endpoint, path, form data): every page and action of the coordinator blueprint.

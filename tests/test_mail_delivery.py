@@ -36,6 +36,7 @@ from conftest import (
     ReceivedMail,
     SMTPServer,
     csrf_from,
+    follow_link,
     free_port,
     make_letter,
     path_of,
@@ -235,13 +236,6 @@ def endorsement_of(email: str) -> Endorsement:
     return db.session.scalar(select(Endorsement).where(Endorsement.email == email))
 
 
-def follow_and_confirm(client, link: str, **request_options):
-    path = path_of(link)
-    page = client.get(path, **request_options)
-    assert page.status_code == 200
-    return client.post(path, data={"csrf_token": csrf_from(page.get_data(as_text=True))}, **request_options)
-
-
 def queue_batch(letter, count: int) -> list[int]:
     """Due messages put straight into the outbox, as a busy campaign would."""
     for n in range(count):
@@ -266,7 +260,7 @@ class Journey:
         letter = make_letter(self.coordinator, notify=notify)
         self.clock.advance(minutes=5)
         assert self.endorse(letter).status_code == 302
-        response = follow_and_confirm(self.client, self.outbox.link(VALID_ENDORSEMENT["email"]))
+        response = follow_link(self.client, self.outbox.link(VALID_ENDORSEMENT["email"]))
         assert response.status_code == 302
         return letter
 
@@ -403,7 +397,7 @@ def test_emailed_links_use_the_base_url_not_the_host_the_request_came_with(smtp,
     link = outbox.link(VALID_ENDORSEMENT["email"])
     assert link.startswith(BASE_URL + "/confirm/")
     assert link in body_text(plain)
-    assert follow_and_confirm(client, link, base_url=attacker).status_code == 302
+    assert follow_link(client, link, base_url=attacker).status_code == 302
     assert endorsement_of(VALID_ENDORSEMENT["email"]).status == EndorsementStatus.PUBLISHED
     thanks = outbox.last(VALID_ENDORSEMENT["email"], "thank_you")
     assert all(link.startswith(BASE_URL + "/") for link in LINK_PATTERN.findall(thanks.text_body))
@@ -600,7 +594,7 @@ def test_burst_of_endorsements_while_the_mail_server_is_down_loses_nothing_and_s
         assert (endorsement.organisation, endorsement.status) == (name, "pending")
     # Every link that went out still confirms its own endorsement.
     for name, address in people:
-        assert follow_and_confirm(client, outbox.link(address)).status_code == 302
+        assert follow_link(client, outbox.link(address)).status_code == 302
         assert endorsement_of(address).status == "published"
     assert db.session.scalar(select(func.count()).select_from(Endorsement)) == 20
     # With the server back, the web process sends the thank-you mails itself.
@@ -787,7 +781,7 @@ def test_without_a_mail_server_coordinators_read_the_mail_in_the_outbox(app, cli
     link = outbox.link("first@example.net")
     assert link in page and "First Organisation" in page and escape(first.message_id) in page
 
-    assert follow_and_confirm(client, link).status_code == 302
+    assert follow_link(client, link).status_code == 302
     assert endorsement_of("first@example.net").status == "published"
     assert endorsement_of("second@example.net").status == "pending"
 
@@ -851,7 +845,7 @@ def test_the_new_link_confirms_and_the_old_one_still_works_once(app, client, let
     new = outbox.link(VALID_ENDORSEMENT["email"])
     assert len(outbox.messages(kind="confirm")) == 2
 
-    assert follow_and_confirm(client, new).status_code == 302
+    assert follow_link(client, new).status_code == 302
     assert endorsement_of(VALID_ENDORSEMENT["email"]).status == "published"
     again = client.get(path_of(old))
     assert "already" in again.get_data(as_text=True).lower()
@@ -860,7 +854,7 @@ def test_the_new_link_confirms_and_the_old_one_still_works_once(app, client, let
 
 def test_no_new_link_for_a_confirmed_endorsement(app, client, letter, endorse, outbox):
     endorse(letter)
-    follow_and_confirm(client, outbox.link(VALID_ENDORSEMENT["email"]))
+    follow_link(client, outbox.link(VALID_ENDORSEMENT["email"]))
     before = len(outbox.messages())
 
     page = answer_page(client, ask_for_new_link(client, letter, VALID_ENDORSEMENT["email"]))

@@ -7,19 +7,27 @@ from __future__ import annotations
 
 import io
 import re
-from html import unescape
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from wtforms import FileField, StringField
 
 from config import ProductionConfig
 from petition import create_app
 from petition.core.extensions import db
 from petition.core.forms import Form
-from petition.models import AuditEvent, Coordinator, Endorsement, EndorsementStatus, Letter, OutboxMessage, Revision
+from petition.models import EndorsementStatus, Letter
 
-from conftest import PASSWORD, VALID_ENDORSEMENT, add_endorsement, csrf_from, make_letter, path_of
+from conftest import (
+    PASSWORD,
+    VALID_ENDORSEMENT,
+    add_endorsement,
+    csrf_from,
+    everything_stored,
+    field_error,
+    make_letter,
+    path_of,
+)
 
 FILE_MESSAGE = "Enter text here, not a file."
 LETTER_FORM = dict(title="Ratify the OP-ICESCR now", addressee="H.E. the President of the Republic",
@@ -27,25 +35,8 @@ LETTER_FORM = dict(title="Ratify the OP-ICESCR now", addressee="H.E. the Preside
                    language="en", notify="none", save="Save letter")
 
 
-def snapshot() -> dict[str, list[dict]]:
-    """Every stored coordinator, letter, revision, endorsement, email and audit event, column by column."""
-    db.session.expire_all()
-    tables = {}
-    for model in (Coordinator, Letter, Revision, Endorsement, OutboxMessage, AuditEvent):
-        columns = [attr.key for attr in inspect(model).column_attrs]
-        tables[model.__tablename__] = [{key: getattr(row, key) for key in columns}
-                                       for row in db.session.scalars(select(model).order_by(model.id))]
-    return tables
-
-
 def a_file() -> tuple[io.BytesIO, str]:
     return io.BytesIO(b"Coalition for Housing Rights\n"), "name.txt"
-
-
-def field_error(html: str, field: str) -> str | None:
-    """The message shown next to a field, if any."""
-    match = re.search(rf'<p class="field-error" id="{field}-error">(.*?)</p>', html, re.S)
-    return unescape(re.sub(r"<[^>]+>", "", match.group(1))).replace("Error:", "").strip() if match else None
 
 
 def assert_file_refused(response, field: str) -> None:
@@ -72,69 +63,69 @@ def stored(letter):
                                    "organisation_type", "country", "consent_public"])
 def test_endorse_form_refuses_a_file_in_any_field_and_stores_nothing(client, csrf, stored, field):
     token = csrf(f"/letters/{stored.slug}")
-    before = snapshot()
+    before = everything_stored()
 
     response = client.post(f"/letters/{stored.slug}",
                            data={**VALID_ENDORSEMENT, field: a_file(), "csrf_token": token})
 
     assert_file_refused(response, field)
-    assert snapshot() == before
+    assert everything_stored() == before
 
 
 def test_endorse_form_refuses_a_file_sent_beside_the_typed_text(client, csrf, stored):
     token = csrf(f"/letters/{stored.slug}")
-    before = snapshot()
+    before = everything_stored()
 
     response = client.post(f"/letters/{stored.slug}", data={
         **VALID_ENDORSEMENT, "csrf_token": token,
         "organisation": [VALID_ENDORSEMENT["organisation"], a_file()]})
 
     assert_file_refused(response, "organisation")
-    assert snapshot() == before
+    assert everything_stored() == before
 
 
 def test_new_link_form_refuses_a_file_for_the_address(client, csrf, stored):
     token = csrf(f"/letters/{stored.slug}/check-your-email")
-    before = snapshot()
+    before = everything_stored()
 
     response = client.post(f"/letters/{stored.slug}/new-link", data={"email": a_file(), "csrf_token": token})
 
     assert_file_refused(response, "email")
-    assert snapshot() == before
+    assert everything_stored() == before
 
 
 @pytest.mark.parametrize("field", ["email", "password"])
 def test_sign_in_form_refuses_a_file_and_does_not_sign_in(client, csrf, coordinator, field):
-    before = snapshot()
+    before = everything_stored()
     data = {"email": coordinator.email, "password": PASSWORD, "csrf_token": csrf()}
 
     response = client.post("/coordinator/sign-in", data={**data, field: a_file()})
 
     assert_file_refused(response, field)
     assert client.get("/coordinator/").status_code == 302
-    assert snapshot() == before
+    assert everything_stored() == before
 
 
 @pytest.mark.parametrize("field", ["title", "slug", "body", "language", "goal", "deadline", "requires_approval"])
 def test_new_letter_form_refuses_a_file_in_any_field_and_stores_nothing(client, signed_in, csrf, stored, field):
-    before = snapshot()
+    before = everything_stored()
 
     response = client.post("/coordinator/letters/new",
                            data={**LETTER_FORM, field: a_file(), "csrf_token": csrf("/coordinator/letters/new")})
 
     assert_file_refused(response, field)
-    assert snapshot() == before
+    assert everything_stored() == before
 
 
 @pytest.mark.parametrize("field", ["title", "body", "signature", "goal", "deadline", "revision_note"])
 def test_edit_letter_form_refuses_a_file_in_any_field_and_changes_nothing(client, signed_in, csrf, stored, field):
     path = f"/coordinator/letters/{stored.id}/edit"
-    before = snapshot()
+    before = everything_stored()
 
     response = client.post(path, data={**LETTER_FORM, field: a_file(), "csrf_token": csrf(path)})
 
     assert_file_refused(response, field)
-    assert snapshot() == before
+    assert everything_stored() == before
 
 
 def test_a_form_that_declares_a_file_field_gets_the_file_and_only_there(app):
@@ -267,12 +258,12 @@ def test_a_csrf_token_from_before_sign_in_is_refused_after_it(client, coordinato
     planted = csrf_from(client.get("/coordinator/sign-in").get_data(as_text=True))
     assert client.post("/coordinator/sign-in", data={
         "email": coordinator.email, "password": PASSWORD, "csrf_token": planted}).status_code == 302
-    before = snapshot()
+    before = everything_stored()
 
     response = client.post("/coordinator/letters/new", data={**LETTER_FORM, "csrf_token": planted})
 
     assert response.status_code == 400
-    assert snapshot() == before
+    assert everything_stored() == before
     fresh = csrf_from(client.get("/coordinator/letters/new").get_data(as_text=True))
     assert fresh != planted
     assert client.post("/coordinator/letters/new", data={**LETTER_FORM, "csrf_token": fresh}).status_code == 302
