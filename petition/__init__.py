@@ -6,10 +6,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
-from werkzeug.routing import IntegerConverter
+from flask import Flask, Response, abort, before_render_template, request
 
 from config import Config, config_for, development_secret_key
+
+from .core.converters import IdConverter, PlatformConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,15 +29,6 @@ SECURITY_HEADERS = {
 }
 
 
-class IdConverter(IntegerConverter):
-    """A database id: a positive integer that fits every database's integer column."""
-
-    regex = r"[0-9]+"  # ASCII digits only: "\d" would also take "١" (Arabic-Indic one) as 1
-
-    def __init__(self, map, *args, **kwargs):
-        super().__init__(map, min=1, max=2**31 - 1)
-
-
 def create_app(config: str | type[Config] | dict[str, Any] | None = None) -> Flask:
     """Build the application. ``config`` is an environment name, a config class,
     or a dict of overrides on top of the testing config."""
@@ -52,7 +44,7 @@ def create_app(config: str | type[Config] | dict[str, Any] | None = None) -> Fla
     _check_secrets(app)
     _configure_logging(app)
     _configure_proxy(app)
-    app.url_map.converters["id"] = IdConverter
+    app.url_map.converters.update(id=IdConverter, platform=PlatformConverter)
     _init_extensions(app)
     _register_blueprints(app)
     _register_template_helpers(app)
@@ -110,6 +102,7 @@ def _init_extensions(app: Flask) -> None:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    app.before_request(_refuse_nameless_fields)  # before the CSRF check, which would trip on them
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -123,6 +116,14 @@ def _init_extensions(app: Flask) -> None:
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _configure_sqlite(app)
+
+
+def _refuse_nameless_fields() -> None:
+    """A form body whose parts have no usable name (a multipart part without one)
+    is malformed: a 400, before anything reads it."""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and any(
+            not isinstance(name, str) or not name.strip() for name in (*request.form.keys(), *request.files.keys())):
+        abort(400)
 
 
 def _configure_sqlite(app: Flask) -> None:
@@ -186,6 +187,17 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["now"] = utcnow
 
     @app.context_processor
-    def platform():
-        return {"platform_name": app.config["PLATFORM_NAME"],
-                "platform_contact": app.config["PLATFORM_CONTACT_EMAIL"]}
+    def site():
+        return {"site_name": app.config["SITE_NAME"], "platform": None,
+                "platform_name": app.config["SITE_NAME"], "platform_contact": app.config["PLATFORM_CONTACT_EMAIL"]}
+
+    before_render_template.connect(_show_platform, app)
+
+
+def _show_platform(sender, template, context, **extra) -> None:
+    """A page about a platform, or about one of its letters, carries the platform's
+    name and contact in its header and footer instead of the site's."""
+    letter = context.get("letter")
+    platform = context.get("platform") or (letter.platform if letter is not None else None)
+    if platform is not None:
+        context.update(platform=platform, platform_name=platform.name, platform_contact=platform.contact_email)
