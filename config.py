@@ -46,8 +46,14 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE / 'petition.sqlite'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 
+    # The site's own name (page header, emails not about one platform's letter). An
+    # installation from before platforms existed moves its letters into a first
+    # platform made from PLATFORM_NAME, PLATFORM_CONTACT_EMAIL, PLATFORM_SLUG and PLATFORM_COUNTRY.
+    SITE_NAME = os.environ.get("SITE_NAME") or os.environ.get("PLATFORM_NAME", "Sign-on letters for the OP-ICESCR")
     PLATFORM_NAME = os.environ.get("PLATFORM_NAME", "National Platform for the OP-ICESCR")
     PLATFORM_CONTACT_EMAIL = os.environ.get("PLATFORM_CONTACT_EMAIL")
+    PLATFORM_SLUG = os.environ.get("PLATFORM_SLUG", "")
+    PLATFORM_COUNTRY = os.environ.get("PLATFORM_COUNTRY", "")
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
 
     CONFIRM_TOKEN_MAX_AGE = timedelta(days=_int("CONFIRM_TOKEN_MAX_AGE_DAYS", 7))
@@ -97,6 +103,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     BASE_URL = "https://letters.example.org"
     PLATFORM_CONTACT_EMAIL = "coalition@example.org"
+    SITE_NAME = "International Coalition for the OP-ICESCR"
     MAIL_SERVER = None
     MAIL_DEFAULT_SENDER = "National Platform <no-reply@example.org>"
     MAIL_DELIVERY = "worker"

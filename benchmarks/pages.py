@@ -25,6 +25,7 @@ from petition.core.choices import ORGANISATION_TYPES, countries  # noqa: E402
 from petition.core.clock import utcnow  # noqa: E402
 from petition.core.extensions import db  # noqa: E402
 from petition.letters.rules import LetterDraft, create_letter, publish_letter  # noqa: E402
+from petition.platforms.rules import PlatformDetails, create_platform  # noqa: E402
 from petition.models import Endorsement  # noqa: E402
 
 
@@ -39,7 +40,8 @@ def main() -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite", "INSTANCE_PATH": folder})
     with app.app_context():
         upgrade()
-        letter = create_letter(LetterDraft(title="Benchmark letter", addressee="H.E. the President",
+        platform = create_platform(PlatformDetails(name="Benchmark platform", slug="bench"))
+        letter = create_letter(platform, LetterDraft(title="Benchmark letter", addressee="H.E. the President",
                                            body="We urge you to ratify.\n\n" * 20, closing="Respectfully,",
                                            signature="The platform", goal=5000), None)
         revision = publish_letter(letter, None)
@@ -57,11 +59,11 @@ def main() -> None:
         db.session.commit()
         client = app.test_client()
         pages = {
-            "letter page (page 1 of the list)": f"/letters/{letter.slug}",
-            "letter page, search": f"/letters/{letter.slug}?q=number+001",
-            "public JSON": f"/letters/{letter.slug}/endorsements.json",
-            "signed letter (whole list)": f"/letters/{letter.slug}/signed",
-            "signed letter by country": f"/letters/{letter.slug}/signed?group=country",
+            "letter page (page 1 of the list)": f"/bench/{letter.slug}",
+            "letter page, search": f"/bench/{letter.slug}?q=number+001",
+            "public JSON": f"/bench/{letter.slug}/endorsements.json",
+            "signed letter (whole list)": f"/bench/{letter.slug}/signed",
+            "signed letter by country": f"/bench/{letter.slug}/signed?group=country",
         }
         print(f"{args.endorsers} endorsers, median of {args.repeat} requests (ms)")
         for name, path in pages.items():

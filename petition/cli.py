@@ -13,6 +13,10 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 
 from .accounts import rules as accounts
+from .accounts.models import Role
+from .core.choices import country_name
+from .platforms import rules as platforms
+from .platforms.rules import find_platform
 from .core.extensions import db
 from .endorsements.notifications import send_digests as queue_digests
 from .outbox.delivery import deliver_due
@@ -22,7 +26,7 @@ BATCH = 100  # deliver_due's default limit
 
 
 def register(app: Flask) -> None:
-    for command in (init_db, create_coordinator, demo, send_mail, send_digests):
+    for command in (init_db, create_admin, create_coordinator, create_platform, demo, send_mail, send_digests):
         app.cli.add_command(command)
 
 
@@ -37,22 +41,71 @@ def _safe_url() -> str:
     return db.engine.url.render_as_string(hide_password=True)
 
 
-@click.command("create-coordinator")
-@click.argument("email")
-@click.option("--name", default="", help="The coordinator's name, as shown in the app.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="At least 10 characters; asked for when not given.")
-def create_coordinator(email: str, name: str, password: str) -> None:
-    """Create a coordinator account that can sign in at /coordinator."""
+def _valid_email(email: str) -> str:
     try:
-        email = validate_email(email, check_deliverability=False).normalized
+        return validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError as error:
         raise click.BadParameter(str(error), param_hint="EMAIL") from None
+
+
+def _password_option(command):
+    return click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+                        help="At least 10 characters; asked for when not given.")(command)
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="", help="The person's name, as shown in the app.")
+@_password_option
+def create_admin(email: str, name: str, password: str) -> None:
+    """Create a site administrator (the coalition's secretariat): creates platforms and invites their people."""
+    email = _valid_email(email)
     try:
-        coordinator = accounts.create_coordinator(email, name or email.split("@")[0], password)
+        person = accounts.create_coordinator(email, name or email.split("@")[0], password, admin=True)
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Coordinator {coordinator.email} created. Sign in at {current_app.config['BASE_URL']}/coordinator/sign-in")
+    click.echo(f"Administrator {person.email} created. Sign in at {current_app.config['BASE_URL']}/coordinator/sign-in")
+
+
+@click.command("create-coordinator")
+@click.argument("email")
+@click.option("--platform", "platform_slug", required=True, help="The slug of the platform, as in its addresses.")
+@click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.COORDINATOR.value,
+              show_default=True, help="coordinator: runs the platform's letters; viewer: reads them.")
+@click.option("--name", default="", help="The person's name, as shown in the app.")
+@_password_option
+def create_coordinator(email: str, platform_slug: str, role: str, name: str, password: str) -> None:
+    """Create an account with a role on one platform."""
+    email = _valid_email(email)
+    platform = find_platform(platform_slug)
+    if platform is None:
+        raise click.BadParameter(f"there is no platform {platform_slug!r}", param_hint="--platform")
+    try:
+        person = accounts.create_coordinator(email, name or email.split("@")[0], password, platform=platform,
+                                             role=Role(role))
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{role.capitalize()} {person.email} of {platform.name} created. "
+               f"Sign in at {current_app.config['BASE_URL']}/coordinator/sign-in")
+
+
+@click.command("create-platform")
+@click.argument("slug")
+@click.option("--name", required=True, help="The platform's name, as on its letterhead.")
+@click.option("--country", default="", help="ISO 3166 code of its country, e.g. MY.")
+@click.option("--contact", default="", help="Its contact email: the Reply-To of its emails.")
+def create_platform(slug: str, name: str, country: str, contact: str) -> None:
+    """Create a national platform (its public pages live at /SLUG/)."""
+    country = country.strip().upper()
+    if country and country_name(country) == country:
+        raise click.BadParameter(f"{country!r} is not an ISO 3166 country code", param_hint="--country")
+    try:
+        platform = platforms.create_platform(platforms.PlatformDetails(
+            name=name.strip()[:200], slug=slug, country=country or None,
+            contact_email=_valid_email(contact) if contact else None))
+    except platforms.PlatformError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Platform {platform.name} created: {current_app.config['BASE_URL']}/{platform.slug}/")
 
 
 @click.command("demo")
@@ -63,7 +116,7 @@ def demo() -> None:
     result = load_demo()
     click.echo("")
     click.echo("=" * 64)
-    click.echo(f"  Demo letter:  {current_app.config['BASE_URL']}/letters/{result.letter.slug}")
+    click.echo(f"  Demo letter:  {current_app.config['BASE_URL']}/{result.letter.platform.slug}/{result.letter.slug}")
     click.echo(f"  Coordinator:  {current_app.config['BASE_URL']}/coordinator/sign-in")
     click.echo(f"      email:    {result.email}")
     click.echo(f"      password: {result.password}")

@@ -13,10 +13,15 @@ from .accounts.rules import create_coordinator, find_coordinator, set_password
 from .core.clock import utcnow
 from .core.extensions import db
 from .letters.rules import LetterDraft, create_letter, publish_letter
-from .models import Coordinator, Endorsement, EndorsementStatus, Letter
+from .models import Coordinator, Endorsement, EndorsementStatus, Letter, Platform
+from .platforms.rules import PlatformDetails, create_platform, find_platform
 
 DEMO_EMAIL = "coordinator@example.org"
 DEMO_SLUG = "ratify-op-icescr"
+DEMO_PLATFORM = PlatformDetails(
+    name="Malaysian Platform for the OP-ICESCR", slug="malaysia", country="MY",
+    contact_email="platform@example.org", description="Malaysian CSOs for economic, social and cultural rights.",
+)
 
 BODY = """\
 Your Excellency,
@@ -80,17 +85,19 @@ def load_demo() -> DemoResult:
     password = secrets.token_urlsafe(12)
     coordinator = find_coordinator(DEMO_EMAIL)
     if coordinator is None:
-        coordinator = create_coordinator(DEMO_EMAIL, "Demo Coordinator", password)
+        coordinator = create_coordinator(DEMO_EMAIL, "Demo Coordinator", password, admin=True)
     else:
         set_password(coordinator, password)
-    letter = db.session.scalar(select(Letter).where(Letter.slug == DEMO_SLUG))
+    platform = find_platform(DEMO_PLATFORM.slug) or create_platform(DEMO_PLATFORM)
+    letter = db.session.scalar(select(Letter).where(Letter.platform_id == platform.id, Letter.slug == DEMO_SLUG))
     if letter is None:
-        letter = _demo_letter(coordinator)
+        letter = _demo_letter(platform, coordinator)
     return DemoResult(letter, DEMO_EMAIL, password)
 
 
-def _demo_letter(coordinator: Coordinator) -> Letter:
+def _demo_letter(platform: Platform, coordinator: Coordinator) -> Letter:
     letter = create_letter(
+        platform,
         LetterDraft(
             title="Ratify the Optional Protocol to the ICESCR",
             slug=DEMO_SLUG,

@@ -1,13 +1,21 @@
 """The data model at a glance: every feature's models, imported together so the
 metadata Alembic compares is complete."""
 
-from .accounts.models import Coordinator
+from .accounts.models import Coordinator, Membership, Role
 from .core.audit import AuditEvent
 from .endorsements.models import Endorsement, EndorsementStatus
-from .letters.models import Letter, LetterStatus, Revision
+from .letters.models import Addressee, Delivery, DeliveryMethod, Letter, LetterStatus, Response, Revision
 from .outbox.models import DeliveryAttempt, OutboxMessage, OutboxStatus
+from .platforms.models import Platform
 
 __all__ = [
+    "Addressee",
+    "Delivery",
+    "DeliveryMethod",
+    "Membership",
+    "Platform",
+    "Response",
+    "Role",
     "AuditEvent",
     "Coordinator",
     "DeliveryAttempt",

@@ -4,3 +4,4 @@ views to it (letters, endorsements, exports)."""
 from flask import Blueprint
 
 bp = Blueprint("public", __name__)
+

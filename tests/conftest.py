@@ -26,6 +26,8 @@ from petition.accounts.rules import create_coordinator
 from petition.core.clock import utcnow
 from petition.core.extensions import db
 from petition.letters.rules import LetterDraft, create_letter, publish_letter
+from petition.platforms.models import Platform
+from petition.platforms.rules import PlatformDetails, create_platform, find_platform
 from petition.models import Endorsement, EndorsementStatus, Letter, OutboxMessage, Revision
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -174,9 +176,25 @@ def csrf(client):
 # -- people and letters ----------------------------------------------------------------
 
 
+PLATFORM_SLUG = "national"
+
+
+def default_platform() -> Platform:
+    """The platform test letters belong to unless a test says otherwise."""
+    found = find_platform(PLATFORM_SLUG)
+    return found or create_platform(PlatformDetails(name="National Platform for the OP-ICESCR", slug=PLATFORM_SLUG,
+                                                    country="MY", contact_email="coalition@example.org"))
+
+
 @pytest.fixture
-def coordinator(app):
-    return create_coordinator("coord@example.org", "Amina Coordinator", PASSWORD)
+def platform(app) -> Platform:
+    return default_platform()
+
+
+@pytest.fixture
+def coordinator(app, platform):
+    """A coordinator of the default platform."""
+    return create_coordinator("coord@example.org", "Amina Coordinator", PASSWORD, platform=platform)
 
 
 @pytest.fixture
@@ -187,7 +205,7 @@ def signed_in(client, coordinator, csrf):
     return coordinator
 
 
-def make_letter(coordinator=None, publish=True, **overrides) -> Letter:
+def make_letter(coordinator=None, publish=True, platform: Platform | None = None, **overrides) -> Letter:
     values = dict(
         title="Ratify the OP-ICESCR",
         addressee="H.E. the President of the Republic",
@@ -196,7 +214,7 @@ def make_letter(coordinator=None, publish=True, **overrides) -> Letter:
         signature="The National Platform",
     )
     values.update(overrides)
-    letter = create_letter(LetterDraft(**values), coordinator)
+    letter = create_letter(platform or default_platform(), LetterDraft(**values), coordinator)
     if publish:
         publish_letter(letter, coordinator)
     return letter
@@ -251,10 +269,10 @@ def endorse(client):
     """Submit the public form as a CSO would, CSRF token included."""
 
     def submit(letter, **fields):
-        page = client.get(f"/letters/{letter.slug}")
+        page = client.get(f"/national/{letter.slug}")
         data = {**VALID_ENDORSEMENT, **fields, "csrf_token": csrf_from(page.get_data(as_text=True))}
         data = {k: v for k, v in data.items() if v is not None}
-        return client.post(f"/letters/{letter.slug}", data=data)
+        return client.post(f"/national/{letter.slug}", data=data)
 
     return submit
 
@@ -269,7 +287,7 @@ def visible_text(html: str) -> str:
 
 def public_count(client, letter) -> int:
     """The live count shown on a letter's public page."""
-    html = client.get(f"/letters/{letter.slug}").get_data(as_text=True)
+    html = client.get(f"/national/{letter.slug}").get_data(as_text=True)
     return int(re.search(r'class="count__number">(\d+)<', html).group(1))
 
 

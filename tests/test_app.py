@@ -81,7 +81,7 @@ def test_an_unexpected_error_shows_the_sites_500_page(app, client):
 
 @pytest.mark.parametrize(
     ("path", "status", "title"),
-    [("/letters/no-such-letter", 404, "Page not found"), ("/coordinator/sign-out", 405, "Not allowed")],
+    [("/national/no-such-letter", 404, "Page not found"), ("/coordinator/sign-out", 405, "Not allowed")],
 )
 def test_error_pages_are_in_the_sites_style(client, path, status, title):
     response = client.get(path)

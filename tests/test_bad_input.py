@@ -44,10 +44,10 @@ def stored(letter):
 @pytest.fixture
 def submit(client, csrf, stored):
     """Post the endorse form many times over with one CSRF token, as a browser tab would."""
-    token = csrf(f"/letters/{stored.slug}")
+    token = csrf(f"/national/{stored.slug}")
 
     def post(**fields):
-        return client.post(f"/letters/{stored.slug}", data={**VALID_ENDORSEMENT, **fields, "csrf_token": token})
+        return client.post(f"/national/{stored.slug}", data={**VALID_ENDORSEMENT, **fields, "csrf_token": token})
 
     return post
 
@@ -206,17 +206,17 @@ def test_right_to_left_and_non_latin_text_is_stored_and_shown_exactly(client, en
         assert confirm_by_link(client, outbox, email).status_code == 302, script
 
     for script, typed in FOREIGN.items():
-        html = client.get(f"/letters/{stored.slug}", query_string={"q": typed["organisation"]}).get_data(as_text=True)
+        html = client.get(f"/national/{stored.slug}", query_string={"q": typed["organisation"]}).get_data(as_text=True)
         assert listed_names(html) == [typed["organisation"]], script
         assert f'<span dir="auto">{typed["city"]}</span>' in html, script
         assert f'<q class="endorser__comment" dir="auto">{typed["comment"]}</q>' in html, script
     entries = []
     for page in (1, 2):
-        entries += client.get(f"/letters/{stored.slug}/endorsements.json?page={page}").get_json()["endorsements"]
+        entries += client.get(f"/national/{stored.slug}/endorsements.json?page={page}").get_json()["endorsements"]
     shown = {entry["organisation"]: (entry["city"], entry["comment"]) for entry in entries}
     for script, typed in FOREIGN.items():
         assert shown[typed["organisation"]] == (typed["city"], typed["comment"]), script
-    signed = client.get(f"/letters/{stored.slug}/signed").get_data(as_text=True)
+    signed = client.get(f"/national/{stored.slug}/signed").get_data(as_text=True)
     assert all(f'dir="auto">{typed["organisation"]}</span>' in signed for typed in FOREIGN.values())
 
 
@@ -235,16 +235,16 @@ def test_html_and_script_are_stored_as_typed_and_shown_as_text(client, endorse, 
     saved = endorsements()[-1]
     assert {name: getattr(saved, name) for name in HOSTILE} == HOSTILE
     confirm_by_link(client, outbox, "hostile@example.org")
-    for path in (f"/letters/{stored.slug}", f"/letters/{stored.slug}/signed", f"/letters/{stored.slug}/thank-you"):
+    for path in (f"/national/{stored.slug}", f"/national/{stored.slug}/signed", f"/national/{stored.slug}/thank-you"):
         html = client.get(path).get_data(as_text=True)
         assert "<script>alert" not in html, path
         assert "<img src=x" not in html and "<b>Penang" not in html, path
         assert "&lt;script&gt;alert(&#34;owned&#34;)&lt;/script&gt; Rights Watch" in html, path
-    page = client.get(f"/letters/{stored.slug}").get_data(as_text=True)
+    page = client.get(f"/national/{stored.slug}").get_data(as_text=True)
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;Solidarity &amp; rights" in page
     assert "&lt;b&gt;Penang&lt;/b&gt;" in page
     assert 'href="https://rights.example.org/&#34;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"' in page
-    data = client.get(f"/letters/{stored.slug}/endorsements.json").get_json()
+    data = client.get(f"/national/{stored.slug}/endorsements.json").get_json()
     assert HOSTILE["organisation"] in [entry["organisation"] for entry in data["endorsements"]]
 
 
@@ -263,14 +263,14 @@ CSRF_MESSAGE = "The form had expired or was not sent from this site."
 
 
 def test_endorsing_without_a_valid_csrf_token_is_refused_and_stores_nothing(client, outbox, stored):
-    client.get(f"/letters/{stored.slug}")  # the visitor has a session with a token of its own
+    client.get(f"/national/{stored.slug}")  # the visitor has a session with a token of its own
     before = everything_stored()
 
     for token in (None, "", "not-a-token", "IjEyMyI.aBcDeF.bad-signature", "\x00" * 40, "t" * LONG):
         data = dict(VALID_ENDORSEMENT)
         if token is not None:
             data["csrf_token"] = token
-        response = client.post(f"/letters/{stored.slug}", data=data)
+        response = client.post(f"/national/{stored.slug}", data=data)
         assert_error_page(response, 400, "Bad request", case=token)
         assert CSRF_MESSAGE in response.get_data(as_text=True)
 
@@ -279,12 +279,12 @@ def test_endorsing_without_a_valid_csrf_token_is_refused_and_stores_nothing(clie
 
 def test_a_csrf_token_from_another_session_is_refused(app, client, stored):
     other_session = app.test_client()
-    foreign_token = csrf_from(other_session.get(f"/letters/{stored.slug}").get_data(as_text=True))
-    own_token = csrf_from(client.get(f"/letters/{stored.slug}").get_data(as_text=True))
+    foreign_token = csrf_from(other_session.get(f"/national/{stored.slug}").get_data(as_text=True))
+    own_token = csrf_from(client.get(f"/national/{stored.slug}").get_data(as_text=True))
     assert own_token != foreign_token
     before = everything_stored()
 
-    response = client.post(f"/letters/{stored.slug}", data={**VALID_ENDORSEMENT, "csrf_token": foreign_token})
+    response = client.post(f"/national/{stored.slug}", data={**VALID_ENDORSEMENT, "csrf_token": foreign_token})
 
     assert_error_page(response, 400, "Bad request")
     assert everything_stored() == before
@@ -324,19 +324,19 @@ BAD_SLUGS = ["no-such-letter", "abc%00def", "%00", "a" * 5000, "%E6%96%87%E5%AD%
 def test_unknown_and_malformed_slugs_are_not_found(client, stored):
     for slug in BAD_SLUGS:
         for suffix in ("", "/signed", "/check-your-email", "/thank-you"):
-            assert_error_page(client.get(f"/letters/{slug}{suffix}"), 404, "Page not found", case=(slug[:20], suffix))
-        json = client.get(f"/letters/{slug}/endorsements.json")
+            assert_error_page(client.get(f"/national/{slug}{suffix}"), 404, "Page not found", case=(slug[:20], suffix))
+        json = client.get(f"/national/{slug}/endorsements.json")
         assert json.status_code == 404, slug[:20]
         assert json.get_json()["error"] == "Page not found"
 
 
 def test_posting_to_an_unknown_or_malformed_slug_is_not_found_and_stores_nothing(client, csrf, stored):
-    token = csrf(f"/letters/{stored.slug}")
+    token = csrf(f"/national/{stored.slug}")
     before = everything_stored()
 
     for slug in ("no-such-letter", "abc%00def", "a" * 5000, "%E6%96%87%E5%AD%97"):
-        endorsed = client.post(f"/letters/{slug}", data={**VALID_ENDORSEMENT, "csrf_token": token})
-        new_link = client.post(f"/letters/{slug}/new-link", data={"email": "siti@example.org", "csrf_token": token})
+        endorsed = client.post(f"/national/{slug}", data={**VALID_ENDORSEMENT, "csrf_token": token})
+        new_link = client.post(f"/national/{slug}/new-link", data={"email": "siti@example.org", "csrf_token": token})
         assert_error_page(endorsed, 404, "Page not found", case=slug[:20])
         assert_error_page(new_link, 404, "Page not found", case=slug[:20])
 
@@ -347,8 +347,8 @@ def test_a_draft_is_not_found_by_the_public(client, csrf, coordinator):
     draft = make_letter(coordinator, publish=False, title="Secret draft")
     token = csrf()
 
-    assert_error_page(client.get(f"/letters/{draft.slug}"), 404, "Page not found")
-    assert_error_page(client.post(f"/letters/{draft.slug}", data={**VALID_ENDORSEMENT, "csrf_token": token}),
+    assert_error_page(client.get(f"/national/{draft.slug}"), 404, "Page not found")
+    assert_error_page(client.post(f"/national/{draft.slug}", data={**VALID_ENDORSEMENT, "csrf_token": token}),
                       404, "Page not found")
     assert endorsements() == []
 
@@ -419,11 +419,11 @@ def test_wrong_http_methods_get_a_405_page_that_says_what_is_allowed(client, sto
     slug = stored.slug
 
     for method, path, allowed in [
-        ("DELETE", f"/letters/{slug}", {"GET", "POST"}), ("PUT", f"/letters/{slug}", {"GET", "POST"}),
-        ("PATCH", f"/letters/{slug}", {"GET", "POST"}), ("GET", f"/letters/{slug}/new-link", {"POST"}),
+        ("DELETE", f"/national/{slug}", {"GET", "POST"}), ("PUT", f"/national/{slug}", {"GET", "POST"}),
+        ("PATCH", f"/national/{slug}", {"GET", "POST"}), ("GET", f"/national/{slug}/new-link", {"POST"}),
         ("GET", "/confirm/some-token/renew", {"POST"}), ("POST", "/", {"GET"}),
-        ("POST", f"/letters/{slug}/signed", {"GET"}), ("POST", f"/letters/{slug}/thank-you", {"GET"}),
-        ("POST", f"/letters/{slug}/check-your-email", {"GET"}), ("DELETE", "/confirm/some-token", {"GET", "POST"}),
+        ("POST", f"/national/{slug}/signed", {"GET"}), ("POST", f"/national/{slug}/thank-you", {"GET"}),
+        ("POST", f"/national/{slug}/check-your-email", {"GET"}), ("DELETE", "/confirm/some-token", {"GET", "POST"}),
     ]:
         response = client.open(path, method=method, data=VALID_ENDORSEMENT)
         assert_error_page(response, 405, "Not allowed", case=(method, path))
@@ -433,7 +433,7 @@ def test_wrong_http_methods_get_a_405_page_that_says_what_is_allowed(client, sto
 
 
 def test_a_wrong_method_on_the_json_is_answered_in_json(client, stored):
-    response = client.post(f"/letters/{stored.slug}/endorsements.json")
+    response = client.post(f"/national/{stored.slug}/endorsements.json")
 
     assert response.status_code == 405
     assert response.get_json()["error"] == "Not allowed"
@@ -471,8 +471,8 @@ def test_odd_search_queries_and_page_numbers_still_show_the_page(client, stored)
     before = everything_stored()
 
     for query in ODD_QUERIES:
-        page = client.get(f"/letters/{stored.slug}", query_string=query)
-        json = client.get(f"/letters/{stored.slug}/endorsements.json", query_string=query)
+        page = client.get(f"/national/{stored.slug}", query_string=query)
+        json = client.get(f"/national/{stored.slug}/endorsements.json", query_string=query)
         case = {key: value[:20] for key, value in query.items()}
         assert page.status_code == 200, case
         assert "Ratify the OP-ICESCR" in page.get_data(as_text=True), case
@@ -484,14 +484,14 @@ def test_odd_search_queries_and_page_numbers_still_show_the_page(client, stored)
 
 def test_a_page_number_that_is_not_a_plain_positive_number_shows_the_first_page(client, stored):
     for page in ("-1", "0", "abc", "\x00", str(10**30), "١"):
-        html = client.get(f"/letters/{stored.slug}", query_string={"page": page}).get_data(as_text=True)
+        html = client.get(f"/national/{stored.slug}", query_string={"page": page}).get_data(as_text=True)
         assert listed_names(html) == ["Alliance for Water Justice"], page[:20]
-        json = client.get(f"/letters/{stored.slug}/endorsements.json", query_string={"page": page}).get_json()
+        json = client.get(f"/national/{stored.slug}/endorsements.json", query_string={"page": page}).get_json()
         assert json["page"] == 1, page[:20]
 
 
 def test_a_search_with_a_nul_byte_searches_for_the_rest(client, stored):
-    html = client.get(f"/letters/{stored.slug}", query_string={"q": "Wat\x00er"}).get_data(as_text=True)
+    html = client.get(f"/national/{stored.slug}", query_string={"q": "Wat\x00er"}).get_data(as_text=True)
 
     assert listed_names(html) == ["Alliance for Water Justice"]
     assert 'name="q" value="Water"' in html
@@ -512,11 +512,11 @@ def test_coordinator_lists_take_odd_page_numbers_and_refuse_unknown_filters(clie
 
 
 def test_new_link_form_refuses_a_bad_address_with_a_message(client, csrf, stored):
-    token = csrf(f"/letters/{stored.slug}/check-your-email")
+    token = csrf(f"/national/{stored.slug}/check-your-email")
     before = everything_stored()
 
     for email in ("\x00", "siti\x00@example.org", "a" * LONG, "not an address", "<script>@x.org", ""):
-        response = client.post(f"/letters/{stored.slug}/new-link", data={"email": email, "csrf_token": token})
+        response = client.post(f"/national/{stored.slug}/new-link", data={"email": email, "csrf_token": token})
         assert_form_error(response, "email", case=email[:20])
         assert "<script>@" not in response.get_data(as_text=True)
 
@@ -635,7 +635,7 @@ def test_a_letter_in_any_script_round_trips_exactly(client, signed_in, csrf):
 
         client.post(f"/coordinator/letters/{saved.id}/publish",
                     data={"csrf_token": csrf(f"/coordinator/letters/{saved.id}")})
-        public = client.get(f"/letters/{saved.slug}").get_data(as_text=True)
+        public = client.get(f"/national/{saved.slug}").get_data(as_text=True)
         assert typed["title"] in public and typed["addressee"] in public, script
         direction = "rtl" if typed["language"] in ("ar", "he") else "ltr"
         assert f'<article class="letter" lang="{typed["language"]}" dir="{direction}">' in public, script
@@ -653,7 +653,7 @@ def test_html_in_the_letter_form_is_stored_as_typed_and_shown_as_text(client, si
     assert {name: getattr(saved, name) for name in typed} == typed
     client.post(f"/coordinator/letters/{saved.id}/publish",
                 data={"csrf_token": csrf(f"/coordinator/letters/{saved.id}")})
-    for path in (f"/letters/{saved.slug}", f"/letters/{saved.slug}/signed", f"/coordinator/letters/{saved.id}"):
+    for path in (f"/national/{saved.slug}", f"/national/{saved.slug}/signed", f"/coordinator/letters/{saved.id}"):
         html = client.get(path).get_data(as_text=True)
         assert "<script>alert" not in html, path
         assert "<img src=x" not in html and "<b>H.E.</b>" not in html, path
@@ -680,16 +680,16 @@ def test_a_refused_edit_of_a_public_letter_changes_nothing_and_makes_no_revision
 def test_no_bad_request_changes_anything_already_stored(app, client, csrf, coordinator, stored):
     before = everything_stored(but=("coordinators",))  # signing in records the time
 
-    anonymous_token = csrf(f"/letters/{stored.slug}")
+    anonymous_token = csrf(f"/national/{stored.slug}")
     anonymous = [
-        client.post(f"/letters/{stored.slug}", data={**VALID_ENDORSEMENT, "organisation": "x\x00"}),
-        client.post(f"/letters/{stored.slug}",
+        client.post(f"/national/{stored.slug}", data={**VALID_ENDORSEMENT, "organisation": "x\x00"}),
+        client.post(f"/national/{stored.slug}",
                     data={**VALID_ENDORSEMENT, "organisation": "x\x00", "csrf_token": anonymous_token}),
-        client.post(f"/letters/{stored.slug}",
+        client.post(f"/national/{stored.slug}",
                     data={**VALID_ENDORSEMENT, "comment": "c" * LONG, "csrf_token": anonymous_token}),
-        client.delete(f"/letters/{stored.slug}"),
-        client.get("/letters/%00"),
-        client.get(f"/letters/{stored.slug}?q=%00&page=-1"),
+        client.delete(f"/national/{stored.slug}"),
+        client.get("/national/%00"),
+        client.get(f"/national/{stored.slug}?q=%00&page=-1"),
         client.get(f"/coordinator/letters/{stored.id}/endorsements.csv"),
         client.post(f"/coordinator/letters/{stored.id}/close", data={"csrf_token": anonymous_token}),
     ]

@@ -1,5 +1,5 @@
 """The commands an administrator runs (`flask --app petition ...`): init-db,
-create-coordinator and demo; and the migrations init-db applies, which must
+create-admin, create-platform, create-coordinator and demo; and the migrations init-db applies, which must
 describe exactly the schema the models declare."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, func, inspect, select, text
 
 from petition.core.extensions import db
-from petition.models import Coordinator, Endorsement, Letter, Revision
+from petition.models import Coordinator, Endorsement, Letter, Platform, Revision
 
 from conftest import _postgres_url, add_endorsement, csrf_from, everything_stored
 
@@ -50,7 +50,7 @@ def signs_in(app, email: str, password: str) -> bool:
     if response.status_code != 302:
         assert response.status_code == 400
         return False
-    return "Draft a new letter" in client.get(response.headers["Location"]).get_data(as_text=True)
+    return ">Sign out<" in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
 # -- init-db ------------------------------------------------------------------------------------
@@ -95,7 +95,7 @@ class TestInitDbOnAFreshDatabase:
 
     def test_running_init_db_again_is_harmless(self, app, runner, client):
         assert runner.invoke(args=["init-db"]).exit_code == 0
-        created = runner.invoke(args=["create-coordinator", "amina@example.org", "--password", LONG_PASSWORD])
+        created = runner.invoke(args=["create-admin", "amina@example.org", "--password", LONG_PASSWORD])
         assert created.exit_code == 0, created.output
 
         result = runner.invoke(args=["init-db"])
@@ -158,9 +158,12 @@ class TestUpgradingFromTheFirstRelease:
                     {"id": n, "status": status, "name": name, "key": key, "email": f"person{n}@example.org"})
             connection.execute(text(
                 "INSERT INTO outbox_messages (kind, recipient, subject, text_body, html_body, message_id, status, "
-                "attempts, next_attempt_at, created_at) VALUES ('confirm', 'ÜSER@Example.org', 's', 't', 'h', "
-                "'<1@example.org>', 'sent', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
-
+                "attempts, next_attempt_at, created_at, letter_id, endorsement_id) VALUES ('confirm', "
+                "'ÜSER@Example.org', 's', 't', 'h', '<1@example.org>', 'sent', 1, '2026-01-01 00:00:00', "
+                "'2026-01-01 00:00:00', 1, 1)"))
+            connection.execute(text(
+                "INSERT INTO audit_events (at, action, letter_id, endorsement_id, detail) "
+                "VALUES ('2026-01-01 00:00:00', 'endorsement.confirmed', 1, 1, '')"))
         result = runner.invoke(args=["init-db"])
 
         assert result.exit_code == 0, result.output
@@ -172,6 +175,51 @@ class TestUpgradingFromTheFirstRelease:
         assert second.organisation == "Coali\u200btion for Housing Rights", "the name itself is kept as typed"
         assert pending.organisation_skeleton == "quiet trust" and pending.last_answered_at is not None
         assert db.session.scalar(text("SELECT recipient_key FROM outbox_messages")) == "üser@example.org"
+        # Rows that refer to the altered tables survive their copying (SQLite alters by copy).
+        assert db.session.scalar(text("SELECT endorsement_id FROM outbox_messages")) == 1
+        assert db.session.scalar(text("SELECT COUNT(*) FROM audit_events WHERE endorsement_id = 1")) == 1
+
+    def test_letters_move_into_a_first_platform_and_keep_their_addresses(self, app, runner, client):
+        from flask_migrate import upgrade
+
+        from petition.core.tokens import Purpose, make_token
+
+        upgrade(revision="0003")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO letters (id, slug, title, addressee, body, closing, signature, language, status, "
+                "requires_approval, notify, created_at, updated_at) VALUES (1, 'ratify', 'Ratify', 'H.E. the "
+                "President', 'Text', '', '', 'en', 'open', false, 'none', '2026-01-01 00:00:00', "
+                "'2026-01-01 00:00:00')"))
+            connection.execute(text(
+                "INSERT INTO revisions (letter_id, number, title, addressee, body, closing, signature, fingerprint, "
+                "note, created_at) VALUES (1, 1, 'Ratify', 'H.E. the President', 'Text', '', '', 'f', '', "
+                "'2026-01-01 00:00:00')"))
+            connection.execute(text(
+                "INSERT INTO endorsements (id, letter_id, revision_id, status, organisation, organisation_key, "
+                "organisation_type, country, city, website, comment, consent_public, wants_updates, email, email_key, "
+                "created_at) VALUES (1, 1, 1, 'pending', 'Quiet Trust', 'quiet trust', 'ngo', 'MY', '', '', '', true, "
+                "false, 'q@example.org', 'q@example.org', '2026-01-01 00:00:00')"))
+            connection.execute(text(
+                "INSERT INTO coordinators (email, name, password_hash, active, created_at, session_version) "
+                "VALUES ('old@example.org', 'Old Hand', 'x', true, '2026-01-01 00:00:00', 1)"))
+
+        assert runner.invoke(args=["init-db"]).exit_code == 0
+
+        platform = db.session.scalar(select(Platform))
+        assert (platform.name, platform.contact_email) == ("National Platform for the OP-ICESCR", "coalition@example.org")
+        letter = db.session.get(Letter, 1)
+        assert letter.platform_id == platform.id and [a.name for a in letter.addressees] == ["H.E. the President"]
+        [person] = coordinators()
+        assert person.is_admin and [(m.platform_id, m.role) for m in person.memberships] == [(platform.id, "coordinator")]
+        old = client.get("/letters/ratify?page=2")
+        assert old.status_code == 301
+        assert old.headers["Location"] == f"/{platform.slug}/ratify?page=2"
+        assert client.get(f"/{platform.slug}/ratify").status_code == 200
+        signed = client.get("/letters/ratify/signed")
+        assert (signed.status_code, signed.headers["Location"]) == (301, f"/{platform.slug}/ratify/signed")
+        link = f"/confirm/{make_token(Purpose.CONFIRM, {'endorsement': 1})}"  # a link already in an inbox
+        assert "Confirm endorsement" in client.get(link).get_data(as_text=True)
 
 
 def test_init_db_on_an_up_to_date_database_changes_nothing(app, runner, letter):
@@ -203,33 +251,34 @@ def test_the_migrations_form_one_line_of_history(app):
     assert [revision.down_revision for revision in script.walk_revisions()][-1] is None
 
 
-# -- create-coordinator -------------------------------------------------------------------------
+# -- create-admin, create-platform, create-coordinator -------------------------------------------------------------------------
 
 
-def test_create_coordinator_makes_an_account_that_can_sign_in(app, runner):
-    result = runner.invoke(args=["create-coordinator", "Ngozi@Example.org", "--name", "Ngozi Okafor",
+def test_create_admin_makes_an_account_that_can_sign_in(app, runner):
+    result = runner.invoke(args=["create-admin", "Ngozi@Example.org", "--name", "Ngozi Okafor",
                                  "--password", LONG_PASSWORD])
 
     assert result.exit_code == 0, result.output
-    assert "Coordinator ngozi@example.org created." in result.output
+    assert "Administrator ngozi@example.org created." in result.output
     assert "https://letters.example.org/coordinator/sign-in" in result.output
     [account] = coordinators()
-    assert (account.email, account.name, account.active) == ("ngozi@example.org", "Ngozi Okafor", True)
+    assert (account.email, account.name, account.active, account.is_admin) == ("ngozi@example.org", "Ngozi Okafor",
+                                                                               True, True)
     assert LONG_PASSWORD not in account.password_hash, "only a hash is stored"
     assert LONG_PASSWORD not in result.output
     assert signs_in(app, "ngozi@example.org", LONG_PASSWORD)
     assert not signs_in(app, "ngozi@example.org", "another long password")
 
 
-def test_create_coordinator_names_the_account_after_its_address_by_default(app, runner):
-    result = runner.invoke(args=["create-coordinator", "amina@example.org", "--password", LONG_PASSWORD])
+def test_create_admin_names_the_account_after_its_address_by_default(app, runner):
+    result = runner.invoke(args=["create-admin", "amina@example.org", "--password", LONG_PASSWORD])
 
     assert result.exit_code == 0, result.output
     assert coordinators()[0].name == "amina"
 
 
-def test_create_coordinator_asks_for_the_password_twice_when_not_given(app, runner):
-    result = runner.invoke(args=["create-coordinator", "amina@example.org"],
+def test_create_admin_asks_for_the_password_twice_when_not_given(app, runner):
+    result = runner.invoke(args=["create-admin", "amina@example.org"],
                            input=f"{LONG_PASSWORD}\n{LONG_PASSWORD}\n")
 
     assert result.exit_code == 0, result.output
@@ -238,8 +287,8 @@ def test_create_coordinator_asks_for_the_password_twice_when_not_given(app, runn
     assert signs_in(app, "amina@example.org", LONG_PASSWORD)
 
 
-def test_create_coordinator_refuses_a_mistyped_confirmation(app, runner):
-    result = runner.invoke(args=["create-coordinator", "amina@example.org"],
+def test_create_admin_refuses_a_mistyped_confirmation(app, runner):
+    result = runner.invoke(args=["create-admin", "amina@example.org"],
                            input=f"{LONG_PASSWORD}\nsomething else entirely\n")
 
     assert result.exit_code != 0
@@ -247,20 +296,20 @@ def test_create_coordinator_refuses_a_mistyped_confirmation(app, runner):
     assert coordinators() == []
 
 
-def test_create_coordinator_refuses_an_address_already_in_use(app, runner):
-    assert runner.invoke(args=["create-coordinator", "amina@example.org", "--password", LONG_PASSWORD]).exit_code == 0
+def test_create_admin_refuses_an_address_already_in_use(app, runner):
+    assert runner.invoke(args=["create-admin", "amina@example.org", "--password", LONG_PASSWORD]).exit_code == 0
 
-    result = runner.invoke(args=["create-coordinator", "AMINA@example.org", "--password", "a different password"])
+    result = runner.invoke(args=["create-admin", "AMINA@example.org", "--password", "a different password"])
 
     assert result.exit_code != 0
-    assert "There is already a coordinator with the address" in result.output
+    assert "There is already an account with the address" in result.output
     assert "Traceback" not in result.output
     assert len(coordinators()) == 1
     assert signs_in(app, "amina@example.org", LONG_PASSWORD), "the first account keeps its password"
 
 
-def test_create_coordinator_refuses_a_short_password(app, runner):
-    result = runner.invoke(args=["create-coordinator", "amina@example.org", "--password", "short"])
+def test_create_admin_refuses_a_short_password(app, runner):
+    result = runner.invoke(args=["create-admin", "amina@example.org", "--password", "short"])
 
     assert result.exit_code != 0
     assert "Choose a password of at least 10 characters." in result.output
@@ -269,13 +318,46 @@ def test_create_coordinator_refuses_a_short_password(app, runner):
 
 @pytest.mark.parametrize("address", ["not-an-email", "amina@", "@example.org", "amina@example..org",
                                      "amina @example.org"])
-def test_create_coordinator_refuses_an_invalid_address(app, runner, address):
-    result = runner.invoke(args=["create-coordinator", address, "--password", LONG_PASSWORD])
+def test_create_admin_refuses_an_invalid_address(app, runner, address):
+    result = runner.invoke(args=["create-admin", address, "--password", LONG_PASSWORD])
 
     assert result.exit_code != 0
     assert "Invalid value for EMAIL" in result.output
     assert "Traceback" not in result.output
     assert coordinators() == []
+
+
+def test_create_platform_then_a_coordinator_of_it(app, runner):
+    made = runner.invoke(args=["create-platform", "kenya", "--name", "Kenyan Platform for ESCR", "--country", "ke",
+                               "--contact", "Platform@Example.org"])
+    person = runner.invoke(args=["create-coordinator", "wanjiru@example.org", "--platform", "kenya",
+                                 "--password", LONG_PASSWORD])
+
+    assert made.exit_code == 0, made.output
+    assert "Platform Kenyan Platform for ESCR created: https://letters.example.org/kenya/" in made.output
+    platform = db.session.scalar(select(Platform))
+    assert (platform.slug, platform.country, platform.contact_email) == ("kenya", "KE", "Platform@example.org")
+    assert person.exit_code == 0, person.output
+    [account] = coordinators()
+    assert (account.is_admin, [(m.platform_id, m.role) for m in account.memberships]) == (
+        False, [(platform.id, "coordinator")])
+    assert signs_in(app, "wanjiru@example.org", LONG_PASSWORD)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["create-platform", "coordinator", "--name", "X"], "not a word the site uses itself"),
+    (["create-platform", "Kenya Platform", "--name", "X"], "lower-case letters"),
+    (["create-platform", "kenya", "--name", "X", "--country", "ZZ"], "not an ISO 3166 country code"),
+    (["create-coordinator", "a@example.org", "--platform", "nowhere", "--password", "a long enough password"],
+     "there is no platform 'nowhere'"),
+    (["create-coordinator", "a@example.org", "--password", "a long enough password"], "Missing option '--platform'"),
+])
+def test_platform_commands_refuse_bad_values_with_a_message(app, runner, arguments, message):
+    result = runner.invoke(args=arguments)
+
+    assert result.exit_code != 0
+    assert message in result.output and "Traceback" not in result.output
+    assert db.session.scalar(select(func.count()).select_from(Platform)) == 0 and coordinators() == []
 
 
 # -- demo ---------------------------------------------------------------------------------------
@@ -292,7 +374,7 @@ def test_demo_loads_the_sample_campaign_and_prints_a_working_sign_in(app, runner
     result = runner.invoke(args=["demo"])
 
     assert result.exit_code == 0, result.output
-    assert "https://letters.example.org/letters/ratify-op-icescr" in result.output
+    assert "https://letters.example.org/malaysia/ratify-op-icescr" in result.output
     assert "https://letters.example.org/coordinator/sign-in" in result.output
     email, password = printed_sign_in(result.output)
     assert signs_in(app, email, password)
@@ -301,7 +383,7 @@ def test_demo_loads_the_sample_campaign_and_prints_a_working_sign_in(app, runner
     assert len(db.session.scalars(select(Revision)).all()) == 1
     statuses = sorted(e.status for e in db.session.scalars(select(Endorsement)))
     assert statuses.count("published") >= 3 and "confirmed" in statuses, "endorsements to list and to approve"
-    page = client.get("/letters/ratify-op-icescr").get_data(as_text=True)
+    page = client.get("/malaysia/ratify-op-icescr").get_data(as_text=True)
     assert "Coalition for Housing Rights" in page
     assert 'name="organisation"' in page, "the demo letter is open for endorsements"
 
@@ -323,8 +405,8 @@ def test_demo_can_run_again_without_duplicating_anything(app, runner):
     assert printed_sign_in(first.output)[1] != printed_sign_in(second.output)[1]
 
 
-def test_create_coordinator_refuses_an_overlong_name(runner):
-    result = runner.invoke(args=["create-coordinator", "long@example.org", "--name", "N" * 201,
+def test_create_admin_refuses_an_overlong_name(runner):
+    result = runner.invoke(args=["create-admin", "long@example.org", "--name", "N" * 201,
                                  "--password", LONG_PASSWORD])
 
     assert result.exit_code != 0

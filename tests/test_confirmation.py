@@ -79,7 +79,7 @@ def test_confirming_publishes_the_endorsement_at_once(client, letter, link_path,
     response = follow_link(client, link_path)
 
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/letters/{letter.slug}/thank-you")
+    assert response.headers["Location"].endswith(f"/national/{letter.slug}/thank-you")
     endorsement = the_endorsement(letter)
     assert endorsement.status == "published"
     assert endorsement.confirmed_at == clock.now
@@ -90,7 +90,7 @@ def test_confirming_publishes_the_endorsement_at_once(client, letter, link_path,
 def test_a_confirmed_endorsement_is_counted_and_listed(client, letter, link_path):
     follow_link(client, link_path)
 
-    page = client.get(f"/letters/{letter.slug}")
+    page = client.get(f"/national/{letter.slug}")
     assert public_count(client, letter) == 1
     listed = page.get_data(as_text=True).split('id="endorsers"', 1)[1]
     assert "Coalition for Housing Rights" in listed
@@ -102,7 +102,7 @@ def test_confirming_sends_a_thank_you_email(client, letter, link_path, outbox):
 
     [thanks] = outbox.messages(EMAIL, "thank_you")
     assert "Coalition for Housing Rights is confirmed" in " ".join(thanks.text_body.split())
-    assert f"{BASE_URL}/letters/{letter.slug}" in thanks.text_body
+    assert f"{BASE_URL}/national/{letter.slug}" in thanks.text_body
     assert f"{BASE_URL}/withdraw/" in thanks.text_body
 
 
@@ -114,15 +114,15 @@ def test_the_thank_you_page_shows_the_share_link(client, letter, link_path):
     assert page.status_code == 200
     assert "Thank you, Coalition for Housing Rights" in visible_text(text)
     assert "is confirmed and counted" in text
-    assert f'value="{BASE_URL}/letters/{letter.slug}"' in text
+    assert f'value="{BASE_URL}/national/{letter.slug}"' in text
     assert "Share this letter" in text
 
 
 def test_the_share_link_ignores_the_request_host(app, letter, link_path):
     visitor = app.test_client()
-    response = visitor.get(f"/letters/{letter.slug}/thank-you", base_url="http://attacker.example.net")
+    response = visitor.get(f"/national/{letter.slug}/thank-you", base_url="http://attacker.example.net")
 
-    assert f'value="{BASE_URL}/letters/{letter.slug}"' in text_of(response)
+    assert f'value="{BASE_URL}/national/{letter.slug}"' in text_of(response)
     assert "attacker" not in text_of(response)
 
 

@@ -124,7 +124,7 @@ def letter_form(letter: Letter | None = None, **changes) -> dict:
 
 def post_endorsement(client, letter: Letter, token: str, **fields):
     """The public form posted straight away: closed letters no longer show it."""
-    return client.post(f"/letters/{letter.slug}", data={**VALID_ENDORSEMENT, **fields, "csrf_token": token})
+    return client.post(f"/national/{letter.slug}", data={**VALID_ENDORSEMENT, **fields, "csrf_token": token})
 
 
 def confirm(client, outbox, email: str):
@@ -509,9 +509,9 @@ def test_drafts_are_not_public(client, coordinator, csrf):
     draft = make_letter(coordinator, publish=False, title="A secret draft", slug="secret-draft")
     make_letter(coordinator, title="A public letter", slug="public-letter")
 
-    assert client.get("/letters/secret-draft").status_code == 404
-    assert client.get("/letters/secret-draft/signed").status_code == 404
-    as_json = client.get("/letters/secret-draft/endorsements.json")
+    assert client.get("/national/secret-draft").status_code == 404
+    assert client.get("/national/secret-draft/signed").status_code == 404
+    as_json = client.get("/national/secret-draft/endorsements.json")
     assert as_json.status_code == 404
     assert "A secret draft" not in html_of(as_json)
     index = html_of(client.get("/"))
@@ -613,7 +613,7 @@ def test_the_unsafe_markup_scanner_spots_what_it_looks_for():
 def test_hostile_markup_never_reaches_public_pages(client, coordinator, page):
     letter = make_letter(coordinator, body=HOSTILE_BODY, title="<script>alert('title')</script> Ratify now",
                          addressee='<b onmouseover="alert(1)">H.E.</b> the President')
-    path = {"public letter": f"/letters/{letter.slug}", "signed letter export": f"/letters/{letter.slug}/signed"}[page]
+    path = {"public letter": f"/national/{letter.slug}", "signed letter export": f"/national/{letter.slug}/signed"}[page]
 
     response = client.get(path)
 
@@ -642,7 +642,7 @@ def test_hostile_markup_never_reaches_the_coordinator_pages(client, signed_in, c
 def test_links_leaving_the_site_open_without_handing_over_the_page(client, coordinator):
     letter = make_letter(coordinator, body="Read [the Protocol](https://www.ohchr.org/).")
 
-    html = html_of(client.get(f"/letters/{letter.slug}"))
+    html = html_of(client.get(f"/national/{letter.slug}"))
 
     link = re.search(r'<a href="https://www.ohchr.org/"([^>]*)>the Protocol</a>', html)
     assert link and 'rel="noopener noreferrer nofollow"' in link.group(1)
@@ -679,8 +679,8 @@ def test_publishing_opens_the_draft_as_revision_one(client, signed_in, csrf, clo
     assert revision.fingerprint == canonical_sha256("Ratify the OP-ICESCR", "H.E. the President of the Republic",
                                                     "Your Excellency,\n\nWe urge you to ratify it.",
                                                     "Respectfully,", "The Platform")
-    assert client.get(f"/letters/{letter.slug}").status_code == 200
-    assert revision.fingerprint in html_of(client.get(f"/letters/{letter.slug}/signed"))
+    assert client.get(f"/national/{letter.slug}").status_code == 200
+    assert revision.fingerprint in html_of(client.get(f"/national/{letter.slug}/signed"))
 
 
 def test_the_fingerprint_ignores_line_endings_and_unicode_composition_only():
@@ -800,8 +800,8 @@ def test_the_slug_cannot_change_once_published(client, signed_in, csrf):
     [stored] = stored_letters()
     assert stored.title == "A new title"
     assert stored.slug == "op-icescr"
-    assert client.get("/letters/op-icescr").status_code == 200
-    assert client.get("/letters/somewhere-else").status_code == 404
+    assert client.get("/national/op-icescr").status_code == 200
+    assert client.get("/national/somewhere-else").status_code == 404
 
 
 def test_the_slug_of_a_draft_can_still_change(client, signed_in, csrf):
@@ -830,7 +830,7 @@ def test_endorsements_keep_the_revision_they_confirmed(client, signed_in, csrf, 
     assert endorsement_of("Early Endorsers").revision_id == first.id
     assert endorsement_of("Slow Confirmers").revision_id == second.id, "confirmed after reading the new text"
     assert endorsement_of("Late Endorsers").revision_id == second.id
-    signed = html_of(client.get(f"/letters/{letter.slug}/signed"))
+    signed = html_of(client.get(f"/national/{letter.slug}/signed"))
     assert "Text: revision 2" in signed and second.fingerprint in signed
     assert "1 of these endorsements were given to an earlier revision of the text." in signed
 
@@ -848,7 +848,7 @@ def test_closing_stops_endorsements_and_keeps_the_final_list(client, signed_in, 
     assert "Closed: the letter takes no more endorsements." in flashes(html_of(client.get(location(response))))
     [stored] = stored_letters()
     assert stored.status == "closed" and stored.closed_at == clock.now
-    page = html_of(client.get(f"/letters/{letter.slug}"))
+    page = html_of(client.get(f"/national/{letter.slug}"))
     assert "This letter is closed. Below is the final list" in page
     assert VALID_ENDORSEMENT["organisation"] in page
     assert 'name="organisation"' not in page and "Endorse this letter" not in page
@@ -858,7 +858,7 @@ def test_closing_stops_endorsements_and_keeps_the_final_list(client, signed_in, 
                                email="late@example.org")
 
     assert refused.status_code == 302
-    assert location(refused) == f"/letters/{letter.slug}"
+    assert location(refused) == f"/national/{letter.slug}"
     assert "This letter is no longer taking endorsements." in flashes(html_of(client.get(location(refused))))
     assert count(Endorsement) == 1
     assert count(OutboxMessage) == messages_before
@@ -873,7 +873,7 @@ def test_reopening_brings_the_form_back(client, signed_in, csrf, endorse, outbox
     assert "Reopened for endorsements." in flashes(html_of(client.get(location(response))))
     [stored] = stored_letters()
     assert stored.status == "open" and stored.closed_at is None
-    assert 'name="organisation"' in html_of(client.get(f"/letters/{letter.slug}"))
+    assert 'name="organisation"' in html_of(client.get(f"/national/{letter.slug}"))
     endorse(letter)
     assert endorsement_of(VALID_ENDORSEMENT["organisation"]).status == "pending"
     assert outbox.last(to=VALID_ENDORSEMENT["email"], kind="confirm")
@@ -898,16 +898,16 @@ def test_an_action_the_letter_state_does_not_allow_is_refused(client, signed_in,
 def test_a_passed_deadline_stops_endorsements(client, coordinator, clock, csrf, endorse, outbox):
     letter = make_letter(coordinator, deadline=clock.now.date())
     clock.advance(hours=14)
-    assert 'name="organisation"' in html_of(client.get(f"/letters/{letter.slug}")), "the deadline day is included"
+    assert 'name="organisation"' in html_of(client.get(f"/national/{letter.slug}")), "the deadline day is included"
     endorse(letter, organisation="Just In Time", email="in-time@example.org")
 
     clock.advance(hours=1)  # 00:00 UTC the day after the deadline
 
-    page = html_of(client.get(f"/letters/{letter.slug}"))
+    page = html_of(client.get(f"/national/{letter.slug}"))
     assert "The deadline for endorsements has passed." in page
     assert 'name="organisation"' not in page
     refused = post_endorsement(client, letter, csrf(), organisation="Too Late Org", email="late@example.org")
-    assert location(refused) == f"/letters/{letter.slug}"
+    assert location(refused) == f"/national/{letter.slug}"
     assert "This letter is no longer taking endorsements." in flashes(html_of(client.get(location(refused))))
     assert [e.organisation for e in db.session.scalars(select(Endorsement))] == ["Just In Time"]
     assert outbox.messages(to="late@example.org") == []

@@ -169,10 +169,10 @@ def test_endorsing_queues_one_confirmation_email_with_a_link(client, letter, end
 def test_the_emailed_link_is_built_from_base_url_never_from_the_host_header(app, letter, outbox):
     attacker = "http://attacker.example.net"
     client = app.test_client()
-    page = client.get(f"/letters/{letter.slug}", base_url=attacker)
+    page = client.get(f"/national/{letter.slug}", base_url=attacker)
     data = {**VALID_ENDORSEMENT, "csrf_token": csrf_from(page.get_data(as_text=True))}
 
-    response = client.post(f"/letters/{letter.slug}", data=data, base_url=attacker,
+    response = client.post(f"/national/{letter.slug}", data=data, base_url=attacker,
                            headers={"X-Forwarded-Host": "attacker.example.net"})
 
     assert response.status_code == 302
@@ -186,7 +186,7 @@ def test_endorsing_leads_to_check_your_email_naming_the_address(client, letter, 
     response = endorse(letter)
 
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/letters/{letter.slug}/check-your-email")
+    assert response.headers["Location"].endswith(f"/national/{letter.slug}/check-your-email")
     page = client.get(response.headers["Location"])
     text = page_text(page)
     assert page.status_code == 200
@@ -199,7 +199,7 @@ def test_endorsing_leads_to_check_your_email_naming_the_address(client, letter, 
 def test_a_pending_endorsement_is_not_counted_or_listed(client, letter, endorse):
     endorse(letter)
 
-    page = page_text(client.get(f"/letters/{letter.slug}"))
+    page = page_text(client.get(f"/national/{letter.slug}"))
     assert "Coalition for Housing Rights" not in page
     assert public_count(client, letter) == 0
 
@@ -383,7 +383,7 @@ def test_a_comment_of_exactly_1000_characters_is_accepted(client, letter, endors
 
 
 def test_a_form_without_its_csrf_token_is_refused(client, letter, outbox):
-    response = client.post(f"/letters/{letter.slug}", data=VALID_ENDORSEMENT)
+    response = client.post(f"/national/{letter.slug}", data=VALID_ENDORSEMENT)
 
     assert response.status_code == 400
     assert endorsements_of(letter) == []
@@ -449,7 +449,7 @@ def test_the_same_address_after_confirming_gets_an_already_endorsed_email(client
     notice = outbox.last(kind="already_endorsed")
     assert notice.recipient == "Siti@housing-rights.example.org"
     assert "Coalition for Housing Rights has already endorsed this letter" in " ".join(notice.text_body.split())
-    assert f"{BASE_URL}/letters/{letter.slug}" in notice.text_body
+    assert f"{BASE_URL}/national/{letter.slug}" in notice.text_body
 
 
 def test_a_second_address_with_a_listed_name_gets_an_ordinary_link_and_is_held_for_coordinators(
@@ -491,7 +491,7 @@ def test_name_variants_count_as_the_same_organisation(client, letter, endorse, o
     assert second.organisation_key == first.organisation_key == "coalition for housing rights"
     assert (second.status, second.duplicate_of_id) == ("held", first.id)
     assert public_count(client, letter) == 1
-    assert client.get(f"/letters/{letter.slug}/endorsements.json").json["listed"] == 1
+    assert client.get(f"/national/{letter.slug}/endorsements.json").json["listed"] == 1
 
 
 @pytest.mark.parametrize("look_alike", ["Coalitiоn for Housing Rights",  # Cyrillic о
@@ -508,7 +508,7 @@ def test_look_alike_names_in_another_script_are_held_for_coordinators(client, le
     first, second = endorsements_of(letter)
     assert second.organisation_key != first.organisation_key, "a different key: the database alone would allow it"
     assert (second.status, second.duplicate_of_id) == ("held", first.id)
-    public = page_text(client.get(f"/letters/{letter.slug}"))
+    public = page_text(client.get(f"/national/{letter.slug}"))
     assert public_count(client, letter) == 1 and look_alike not in public
     queue = visible_text(client.get(f"/coordinator/letters/{letter.id}").get_data(as_text=True))
     assert f"{look_alike} " in queue
@@ -555,7 +555,7 @@ def test_of_two_pending_with_the_same_name_the_first_to_confirm_is_listed(client
     assert (first.status, second.status) == ("published", "held")
     thank_you = outbox.last("second@example.org", "thank_you")
     assert "will review it before it appears on the public list" in " ".join(thank_you.text_body.split())
-    public = page_text(client.get(f"/letters/{letter.slug}"))
+    public = page_text(client.get(f"/national/{letter.slug}"))
     assert public_count(client, letter) == 1
     assert public.count("Coalición Pro-Derechos") == 1 and "coalicion pro derechos" not in public
 

@@ -12,6 +12,7 @@ from html import unescape
 import pytest
 
 from petition.letters.rules import LetterDraft, close_letter, update_letter
+from petition.core.extensions import db
 from petition.models import EndorsementStatus, Revision
 
 from conftest import add_endorsement, make_letter
@@ -19,10 +20,12 @@ from conftest import add_endorsement, make_letter
 PLATFORM = "Malaysian Platform for ESCR"
 
 
-@pytest.fixture
-def app_config(app_config):
-    return {**app_config, "PLATFORM_NAME": PLATFORM}
-
+@pytest.fixture(autouse=True)
+def malaysian_platform(platform):
+    """The letters here belong to a platform with a name of its own: its letterhead."""
+    platform.name = PLATFORM
+    db.session.commit()
+    return platform
 
 
 
@@ -40,7 +43,7 @@ def groups_of(html: str) -> dict[str, list[str]]:
 
 
 def signed(client, letter, **query) -> str:
-    response = client.get(f"/letters/{letter.slug}/signed", query_string=query)
+    response = client.get(f"/national/{letter.slug}/signed", query_string=query)
     assert response.status_code == 200
     return response.get_data(as_text=True)
 
@@ -165,7 +168,7 @@ def test_signed_letter_is_a4_unless_letter_paper_is_asked_for(client, letter):
 @pytest.mark.parametrize("query", [{"group": "colour"}, {"group": "TYPE"}, {"paper": "a3"}, {"paper": ""},
                                    {"group": "type", "paper": "legal"}])
 def test_signed_letter_refuses_an_unknown_grouping_or_paper_size(client, letter, query):
-    response = client.get(f"/letters/{letter.slug}/signed", query_string=query)
+    response = client.get(f"/national/{letter.slug}/signed", query_string=query)
 
     assert response.status_code == 400
     html = response.get_data(as_text=True)
@@ -220,10 +223,10 @@ def test_signed_letter_has_a_toolbar_for_screen_only_and_a_link_back(client, let
     html = signed(client, letter)
 
     toolbar = html.split('<nav class="toolbar"', 1)[1].split("</nav>", 1)[0]
-    assert f'href="/letters/{letter.slug}"' in toolbar
+    assert f'href="/national/{letter.slug}"' in toolbar
     assert 'name="group"' in toolbar and 'name="paper"' in toolbar
     assert "toolbar" not in html.split('<main class="document">', 1)[1]
-    assert f"Public list: https://letters.example.org/letters/{letter.slug}" in html
+    assert f"Public list: https://letters.example.org/national/{letter.slug}" in html
 
 
 def _css_blocks(css: str) -> dict[str, str]:

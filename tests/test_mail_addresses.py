@@ -98,7 +98,7 @@ def any_server(start_server, request) -> Recorder:
 def queue_to(letter, address: str, **options) -> OutboxMessage:
     message = queue_message("already_endorsed", address, f"You have already endorsed: {letter.title}",
                             letter_id=letter.id, letter=letter, organisation=ORGANISATION,
-                            letter_link=public_url("public.letter", slug=letter.slug), **options)
+                            letter_link=public_url("public.letter", **letter.route), **options)
     db.session.commit()
     return message
 

@@ -241,7 +241,7 @@ def queue_batch(letter, count: int) -> list[int]:
     for n in range(count):
         queue_message("already_endorsed", f"person{n}@example.net", f"Message {n}", letter_id=letter.id,
                       letter=letter, organisation=f"Organisation {n}",
-                      letter_link=public_url("public.letter", slug=letter.slug))
+                      letter_link=public_url("public.letter", **letter.route))
     db.session.commit()
     return list(db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
 
@@ -299,9 +299,9 @@ def journey(client, endorse, outbox, runner, clock, signed_in):
 # Where each message's main link leads, and what that page shows.
 LINK_LEADS_TO = {
     "confirm": ("/confirm/", "Confirm endorsement"),
-    "already_endorsed": ("/letters/", "Coalition for Housing Rights"),
+    "already_endorsed": ("/national/", "Coalition for Housing Rights"),
     "thank_you": ("/withdraw/", "Withdraw your endorsement"),
-    "withdrawn": ("/letters/", "Ratify the OP-ICESCR"),
+    "withdrawn": ("/national/", "Ratify the OP-ICESCR"),
     "coordinator_notice": ("/coordinator/letters/", "Coalition for Housing Rights"),
     "digest": ("/coordinator/letters/", "Coalition for Housing Rights"),
 }
@@ -383,8 +383,8 @@ def test_a_retried_message_keeps_its_message_id_and_its_utc_date(server_in_anoth
 
 def test_emailed_links_use_the_base_url_not_the_host_the_request_came_with(smtp, client, letter, outbox):
     attacker = "http://attacker.example"
-    page = client.get(f"/letters/{letter.slug}", base_url=attacker)
-    response = client.post(f"/letters/{letter.slug}", base_url=attacker,
+    page = client.get(f"/national/{letter.slug}", base_url=attacker)
+    response = client.post(f"/national/{letter.slug}", base_url=attacker,
                            headers={"X-Forwarded-Host": "attacker.example"},
                            data={**VALID_ENDORSEMENT, "csrf_token": csrf_from(page.get_data(as_text=True))})
     assert response.status_code == 302
@@ -449,7 +449,7 @@ def queue_notice_to_erase(letter, address: str) -> OutboxMessage:
     message = queue_message("withdrawn", address, f"Your endorsement is withdrawn: {letter.title}",
                             letter_id=letter.id, erase_after_send=True, letter=letter,
                             organisation="Coalition for Housing Rights",
-                            letter_link=public_url("public.letter", slug=letter.slug))
+                            letter_link=public_url("public.letter", **letter.route))
     db.session.commit()
     return message
 
@@ -792,7 +792,7 @@ def test_outbox_pages_are_for_coordinators_only(client, letter, endorse, outbox)
     for path in ("/coordinator/outbox", f"/coordinator/outbox/{message.id}"):
         response = client.get(path)
         assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
-    token = csrf_from(client.get(f"/letters/{letter.slug}").get_data(as_text=True))
+    token = csrf_from(client.get(f"/national/{letter.slug}").get_data(as_text=True))
     response = client.post(f"/coordinator/outbox/{message.id}/retry", data={"csrf_token": token})
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
     assert message.subject not in client.get("/coordinator/sign-in").get_data(as_text=True)
@@ -813,8 +813,8 @@ def rate_limited(app_config, request):
 
 
 def ask_for_new_link(client, letter, email, remote_addr="127.0.0.1"):
-    page = client.get(f"/letters/{letter.slug}/check-your-email")
-    return client.post(f"/letters/{letter.slug}/new-link", environ_base={"REMOTE_ADDR": remote_addr},
+    page = client.get(f"/national/{letter.slug}/check-your-email")
+    return client.post(f"/national/{letter.slug}/new-link", environ_base={"REMOTE_ADDR": remote_addr},
                        data={"email": email, "csrf_token": csrf_from(page.get_data(as_text=True))})
 
 
@@ -870,7 +870,7 @@ def test_a_new_link_request_with_a_bad_address_or_no_csrf_sends_nothing(client, 
     bad = ask_for_new_link(client, letter, "not an address")
     assert bad.status_code == 400
     assert "Error:" in bad.get_data(as_text=True) and "Enter an email address" in bad.get_data(as_text=True)
-    no_csrf = client.post(f"/letters/{letter.slug}/new-link", data={"email": VALID_ENDORSEMENT["email"]})
+    no_csrf = client.post(f"/national/{letter.slug}/new-link", data={"email": VALID_ENDORSEMENT["email"]})
     assert no_csrf.status_code == 400
     assert len(outbox.messages()) == before
 

@@ -61,7 +61,7 @@ def text_of(html: str) -> str:
 
 
 def public_page(client, letter) -> str:
-    return client.get(f"/letters/{letter.slug}").get_data(as_text=True)
+    return client.get(f"/national/{letter.slug}").get_data(as_text=True)
 
 
 def public_list(client, letter) -> str:
@@ -71,7 +71,7 @@ def public_list(client, letter) -> str:
 
 
 def public_json_names(client, letter) -> list[str]:
-    return [e["organisation"] for e in client.get(f"/letters/{letter.slug}/endorsements.json").json["endorsements"]]
+    return [e["organisation"] for e in client.get(f"/national/{letter.slug}/endorsements.json").json["endorsements"]]
 
 
 def queue(client, letter) -> str:
@@ -117,7 +117,7 @@ def test_an_endorsement_waiting_for_approval_is_neither_listed_nor_counted(clien
     assert public_count(client, approval_letter) == 0
     assert "Coalition for Housing Rights" not in public_page(client, approval_letter)
     assert public_json_names(client, approval_letter) == []
-    assert client.get(f"/letters/{approval_letter.slug}/endorsements.json").json["endorsed_by"] == 0
+    assert client.get(f"/national/{approval_letter.slug}/endorsements.json").json["endorsed_by"] == 0
 
 
 def test_an_endorsement_waiting_for_approval_is_in_the_coordinators_queue(client, approval_letter, confirmed,
@@ -168,7 +168,7 @@ def test_rejecting_one_keeps_it_off_every_public_page(client, approval_letter, c
     assert public_count(client, approval_letter) == 0
     assert "Coalition for Housing Rights" not in public_page(client, approval_letter)
     assert public_json_names(client, approval_letter) == []
-    signed = client.get(f"/letters/{approval_letter.slug}/signed").get_data(as_text=True)
+    signed = client.get(f"/national/{approval_letter.slug}/signed").get_data(as_text=True)
     assert "Coalition for Housing Rights" not in signed
     assert "Nothing is waiting." in queue(client, approval_letter)
 
@@ -296,7 +296,7 @@ def test_a_pending_endorsement_cannot_be_approved(client, approval_letter, endor
 def test_only_a_signed_in_coordinator_can_moderate(app, client, approval_letter, confirmed):
     endorsement = confirmed(approval_letter)
     visitor = app.test_client()
-    token = csrf_from(visitor.get(f"/letters/{approval_letter.slug}").get_data(as_text=True))
+    token = csrf_from(visitor.get(f"/national/{approval_letter.slug}").get_data(as_text=True))
     response = visitor.post(f"/coordinator/letters/{approval_letter.id}/moderate",
                             data={"single": f"approve:{endorsement.id}", "csrf_token": token})
     queue_page = visitor.get(f"/coordinator/letters/{approval_letter.id}")
@@ -331,10 +331,10 @@ def test_an_endorsement_without_consent_is_counted_but_not_named(client, letter,
     assert "Private thoughts" not in page
     assert ORGANISATIONS[0] in public_list(client, letter)
     assert "2 organisations endorsed this letter; 1 asked not to be named." in text_of(page)
-    data = client.get(f"/letters/{letter.slug}/endorsements.json").json
+    data = client.get(f"/national/{letter.slug}/endorsements.json").json
     assert (data["endorsed_by"], data["listed"]) == (2, 1)
     assert "Quiet Faith Network" not in str(data)
-    signed = client.get(f"/letters/{letter.slug}/signed").get_data(as_text=True)
+    signed = client.get(f"/national/{letter.slug}/signed").get_data(as_text=True)
     assert "Quiet Faith Network" not in signed
 
 
@@ -398,7 +398,7 @@ def test_approve_all_at_the_moment_endorsers_withdraw_never_brings_one_back(app,
     kept = sorted(e.organisation for e in endorsements if e.id not in withdrawn_ids)
     assert public_json_names(client, approval_letter) == kept
     assert public_count(client, approval_letter) == len(kept)
-    signed = client.get(f"/letters/{approval_letter.slug}/signed").get_data(as_text=True)
+    signed = client.get(f"/national/{approval_letter.slug}/signed").get_data(as_text=True)
     assert all(e.organisation not in signed for e in withdrawing)
 
 

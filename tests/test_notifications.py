@@ -89,7 +89,7 @@ def test_a_repeat_confirmation_does_not_notify_twice(coordinators, client, confi
 
     path = path_of(outbox.link("siti@housing-rights.example.org"))
     client.get(path)
-    client.post(path, data={"csrf_token": csrf_from(client.get(f"/letters/{letter.slug}").get_data(as_text=True))})
+    client.post(path, data={"csrf_token": csrf_from(client.get(f"/national/{letter.slug}").get_data(as_text=True))})
 
     assert len(notices(outbox)) == 2
 

@@ -66,16 +66,16 @@ def assert_private_values_absent(text: str, secret: list[str], where: str) -> No
 def public_responses(client, letter) -> dict[str, str]:
     """Every public page, export and JSON of the letter, with every page of its list."""
     slug = letter.slug
-    paths = ["/", f"/letters/{slug}/check-your-email", f"/letters/{slug}/thank-you",
-             f"/letters/{slug}/thank-you?pending=1"]
-    paths += [f"/letters/{slug}?page={n}" for n in (1, 2, 3, 4)]
-    paths += [f"/letters/{slug}/endorsements.json?page={n}" for n in (1, 2, 3, 4)]
+    paths = ["/", f"/national/{slug}/check-your-email", f"/national/{slug}/thank-you",
+             f"/national/{slug}/thank-you?pending=1"]
+    paths += [f"/national/{slug}?page={n}" for n in (1, 2, 3, 4)]
+    paths += [f"/national/{slug}/endorsements.json?page={n}" for n in (1, 2, 3, 4)]
     # Searches that would match private values, if search reached them (the
     # query itself is echoed in the search box, so none of it is private).
-    paths += [f"/letters/{slug}?q={q}" for q in ("penang", "rights", "qwvx", "anonymous", "trust", "comment")]
-    paths += [f"/letters/{slug}/endorsements.json?q={q}" for q in ("penang", "qwvx", "comment")]
-    paths += [f"/letters/{slug}?country=MY", f"/letters/{slug}?country=MY&page=3"]
-    paths += [f"/letters/{slug}/signed" + query for query in ("", "?group=type", "?group=country", "?paper=letter")]
+    paths += [f"/national/{slug}?q={q}" for q in ("penang", "rights", "qwvx", "anonymous", "trust", "comment")]
+    paths += [f"/national/{slug}/endorsements.json?q={q}" for q in ("penang", "qwvx", "comment")]
+    paths += [f"/national/{slug}?country=MY", f"/national/{slug}?country=MY&page=3"]
+    paths += [f"/national/{slug}/signed" + query for query in ("", "?group=type", "?group=country", "?paper=letter")]
     found = {}
     for path in paths:
         response = client.get(path)
@@ -90,17 +90,17 @@ def test_no_private_value_appears_on_any_public_page_export_or_json(app, letter,
     for path, text in responses.items():
         assert_private_values_absent(text, secrets_, path)
     # The pages inspected do carry the public list, so the test looks where it should.
-    every_page = "".join(responses[f"/letters/{letter.slug}?page={n}"] for n in (1, 2, 3))
+    every_page = "".join(responses[f"/national/{letter.slug}?page={n}"] for n in (1, 2, 3))
     for name in LISTED:
         assert name in every_page
-        assert name in responses[f"/letters/{letter.slug}/signed"]
+        assert name in responses[f"/national/{letter.slug}/signed"]
     assert "Public comment number 0." in every_page
 
 
 def test_json_entries_carry_only_the_public_fields(client, letter, secrets_):
     entries = []
     for n in (1, 2, 3):
-        data = client.get(f"/letters/{letter.slug}/endorsements.json?page={n}").get_json()
+        data = client.get(f"/national/{letter.slug}/endorsements.json?page={n}").get_json()
         entries += data["endorsements"]
         assert set(data) == {"letter", "endorsed_by", "listed", "page", "pages", "endorsements"}
 
@@ -124,23 +124,23 @@ def listed_section(html: str) -> str:
 def test_search_does_not_reach_private_fields(client, letter, secrets_):
     for query in ("Zorblax", "Vrellish Officer0", "hidden0@private-mailbox.example", "private-mailbox",
                   "Qzxv private comment"):
-        html = client.get(f"/letters/{letter.slug}", query_string={"q": query}).get_data(as_text=True)
+        html = client.get(f"/national/{letter.slug}", query_string={"q": query}).get_data(as_text=True)
         assert "No organisation matches your search." in html, query
         assert_private_values_absent(listed_section(html), secrets_, query)
-        data = client.get(f"/letters/{letter.slug}/endorsements.json", query_string={"q": query}).get_json()
+        data = client.get(f"/national/{letter.slug}/endorsements.json", query_string={"q": query}).get_json()
         assert data["endorsements"] == [], query
 
 
 def test_search_does_not_find_organisations_that_are_not_listed(client, letter, secrets_):
     for name in NOT_LISTED:
-        html = client.get(f"/letters/{letter.slug}", query_string={"q": name}).get_data(as_text=True)
+        html = client.get(f"/national/{letter.slug}", query_string={"q": name}).get_data(as_text=True)
         assert "No organisation matches your search." in html, name
         assert name not in listed_section(html)
 
 
 def test_unlisted_rejected_pending_and_withdrawn_organisations_are_counted_only_if_published(client, letter, secrets_):
-    html = client.get(f"/letters/{letter.slug}").get_data(as_text=True)
-    signed = client.get(f"/letters/{letter.slug}/signed").get_data(as_text=True)
+    html = client.get(f"/national/{letter.slug}").get_data(as_text=True)
+    signed = client.get(f"/national/{letter.slug}/signed").get_data(as_text=True)
 
     # Five listed plus the one that asked not to be named; pending, awaiting approval,
     # held as a possible duplicate, rejected and withdrawn ones are not counted.
@@ -154,17 +154,17 @@ def test_what_one_endorser_typed_is_not_shown_to_another_visitor(app, client, en
     assert response.status_code == 302
     assert confirm_by_link(client, outbox, FORM_ENDORSER["email"]).status_code == 302
     # The endorser's own session is told where the email went.
-    assert FORM_ENDORSER["email"] in client.get(f"/letters/{letter.slug}/check-your-email").get_data(as_text=True)
+    assert FORM_ENDORSER["email"] in client.get(f"/national/{letter.slug}/check-your-email").get_data(as_text=True)
 
     responses = public_responses(app.test_client(), letter)  # another visitor, another session
 
     private = secrets_ + [FORM_ENDORSER[key] for key in ("contact_name", "contact_role", "email")]
     for path, text in responses.items():
         assert_private_values_absent(text, private, path)
-    every_page = "".join(responses[f"/letters/{letter.slug}?page={n}"] for n in (1, 2, 3, 4))
+    every_page = "".join(responses[f"/national/{letter.slug}?page={n}"] for n in (1, 2, 3, 4))
     assert "Omega Rights Clinic" in every_page
     assert "Listed comment from the form." in every_page
-    assert "Omega Rights Clinic" not in responses[f"/letters/{letter.slug}/thank-you"]
+    assert "Omega Rights Clinic" not in responses[f"/national/{letter.slug}/thank-you"]
 
 
 def test_an_unlisted_endorsers_comment_stays_private_even_when_given_through_the_form(
@@ -182,7 +182,7 @@ def test_an_unlisted_endorsers_comment_stays_private_even_when_given_through_the
     for path, text in responses.items():
         assert_private_values_absent(text, ["Discreet Helpers Network", "Pvqz comment meant for the coordinators.",
                                             "discreet@helpers.example.org", "Siti Rahman"], path)
-    first_page = responses[f"/letters/{letter.slug}?page=1"]
+    first_page = responses[f"/national/{letter.slug}?page=1"]
     assert "1 organisation endorsed this letter; 1 asked not to be named." in first_page
 
 

@@ -62,7 +62,7 @@ def test_index_links_each_letter_with_its_count(client, letter):
 
     html = page(client, "/")
 
-    assert f'href="/letters/{letter.slug}"' in html
+    assert f'href="/national/{letter.slug}"' in html
     assert re.search(r"<strong>2</strong>\s*endorsements", html)
 
 
@@ -87,14 +87,14 @@ def test_letter_page_shows_the_live_count_and_progress_towards_the_goal(client, 
     add_endorsement(letter, "Awaiting Approval", status=EndorsementStatus.CONFIRMED)
     add_endorsement(letter, "Turned Down", status=EndorsementStatus.REJECTED)
 
-    html = page(client, f"/letters/{letter.slug}")
+    html = page(client, f"/national/{letter.slug}")
 
     assert re.search(r'<strong class="count__number">4</strong>\s*organisations have endorsed', html)
     assert "Goal: 8 organisations (50%)" in html
     assert re.search(r'<progress [^>]*max="8"\s+value="4">50%</progress>', html)
 
     add_endorsement(letter, "Delta Collective")
-    html = page(client, f"/letters/{letter.slug}")
+    html = page(client, f"/national/{letter.slug}")
     assert re.search(r'<strong class="count__number">5</strong>', html)
     assert "Goal: 8 organisations (62%)" in html
 
@@ -104,7 +104,7 @@ def test_progress_stops_at_one_hundred_percent_when_the_goal_is_passed(client, c
     for name in ("Alpha Rights", "Beta Union", "Gamma Network"):
         add_endorsement(letter, name)
 
-    html = page(client, f"/letters/{letter.slug}")
+    html = page(client, f"/national/{letter.slug}")
 
     assert "Goal: 2 organisations (100%)" in html
     assert re.search(r'<progress [^>]*max="2"\s+value="2">100%</progress>', html)
@@ -113,7 +113,7 @@ def test_progress_stops_at_one_hundred_percent_when_the_goal_is_passed(client, c
 def test_one_endorsement_is_counted_in_the_singular(client, letter):
     add_endorsement(letter, "Alpha Rights")
 
-    html = page(client, f"/letters/{letter.slug}")
+    html = page(client, f"/national/{letter.slug}")
 
     assert re.search(r'<strong class="count__number">1</strong>\s*organisation has endorsed', html)
 
@@ -121,17 +121,17 @@ def test_one_endorsement_is_counted_in_the_singular(client, letter):
 def test_letter_page_shows_the_deadline(client, clock, coordinator):
     letter = make_letter(coordinator, deadline=date(2026, 12, 15))
 
-    html = page(client, f"/letters/{letter.slug}")
+    html = page(client, f"/national/{letter.slug}")
 
     assert "Endorsements close at the end of 15 December 2026." in html
 
 
 def test_open_letter_page_shows_the_letter_and_the_endorse_form(client, letter):
-    html = page(client, f"/letters/{letter.slug}")
+    html = page(client, f"/national/{letter.slug}")
 
     assert "H.E. the President of the Republic" in html
     assert "We urge you to <strong>ratify</strong> the Optional Protocol." in html
-    assert f'<form method="post" action="/letters/{letter.slug}#endorse"' in html
+    assert f'<form method="post" action="/national/{letter.slug}#endorse"' in html
     assert 'name="csrf_token"' in html
     for field in ("organisation", "organisation_type", "country", "city", "website", "contact_name",
                   "contact_role", "email", "comment", "consent_public"):
@@ -145,7 +145,7 @@ def test_closed_letter_shows_the_final_list_and_no_form(client, coordinator):
     add_endorsement(letter, "Beta Union")
     close_letter(letter, coordinator)
 
-    html = page(client, f"/letters/{letter.slug}")
+    html = page(client, f"/national/{letter.slug}")
 
     assert "This letter is closed. Below is the final list of organisations that endorsed it." in html
     assert listed_names(html) == ["Alpha Rights", "Beta Union"]
@@ -158,7 +158,7 @@ def test_letter_past_its_deadline_shows_no_form(client, clock, coordinator):
     letter = make_letter(coordinator, deadline=date(2026, 11, 30))
     clock.advance(days=3)
 
-    html = page(client, f"/letters/{letter.slug}")
+    html = page(client, f"/national/{letter.slug}")
 
     assert "The deadline for endorsements has passed." in html
     assert 'name="organisation"' not in html
@@ -167,9 +167,9 @@ def test_letter_past_its_deadline_shows_no_form(client, clock, coordinator):
 def test_draft_letter_has_no_public_page(client, coordinator):
     draft = make_letter(coordinator, publish=False)
 
-    assert client.get(f"/letters/{draft.slug}").status_code == 404
-    assert client.get(f"/letters/{draft.slug}/endorsements.json").status_code == 404
-    assert client.get(f"/letters/{draft.slug}/signed").status_code == 404
+    assert client.get(f"/national/{draft.slug}").status_code == 404
+    assert client.get(f"/national/{draft.slug}/endorsements.json").status_code == 404
+    assert client.get(f"/national/{draft.slug}/signed").status_code == 404
 
 
 # -- the public list -------------------------------------------------------------------
@@ -179,7 +179,7 @@ def test_public_list_is_alphabetical_whatever_the_case_or_order_of_arrival(clien
     for name in ("Zenith Workers' Union", "alliance for water", "Coalition for Housing Rights"):
         add_endorsement(letter, name)
 
-    html = page(client, f"/letters/{letter.slug}")
+    html = page(client, f"/national/{letter.slug}")
 
     assert listed_names(html) == ["alliance for water", "Coalition for Housing Rights", "Zenith Workers' Union"]
 
@@ -192,7 +192,7 @@ def test_public_list_shows_only_published_endorsements_of_organisations_that_con
     add_endorsement(letter, "Turned Down", status=EndorsementStatus.REJECTED)
     add_endorsement(letter, "Changed Their Mind", status=EndorsementStatus.WITHDRAWN)
 
-    html = page(client, f"/letters/{letter.slug}")
+    html = page(client, f"/national/{letter.slug}")
 
     assert listed_names(html) == ["Listed Alliance"]
     assert "2 organisations endorsed this letter; 1 asked not to be named." in html
@@ -204,7 +204,7 @@ def test_public_list_shows_type_city_country_website_and_comment(client, letter)
     add_endorsement(letter, "Asociación Derechos Ya", organisation_type="trade_union", country="UY",
                     city="Montevideo", website="https://derechos.example.org", comment="Rights for all.")
 
-    html = page(client, f"/letters/{letter.slug}")
+    html = page(client, f"/national/{letter.slug}")
 
     assert '<a href="https://derechos.example.org" rel="nofollow noopener">Asociación Derechos Ya</a>' in html
     assert "Trade union or workers&#39; organisation" in html
@@ -217,15 +217,15 @@ def test_public_list_is_split_into_pages_of_the_configured_size(client, letter):
     for name in reversed(names):
         add_endorsement(letter, name)
 
-    first = page(client, f"/letters/{letter.slug}")
-    second = page(client, f"/letters/{letter.slug}", page=2)
-    last = page(client, f"/letters/{letter.slug}", page=3)
+    first = page(client, f"/national/{letter.slug}")
+    second = page(client, f"/national/{letter.slug}", page=2)
+    last = page(client, f"/national/{letter.slug}", page=3)
 
     assert listed_names(first) == names[0:3]
     assert listed_names(second) == names[3:6]
     assert listed_names(last) == names[6:7]
     assert "Page 1 of 3" in first
-    assert f'href="/letters/{letter.slug}?page=2#endorsers" rel="next"' in first
+    assert f'href="/national/{letter.slug}?page=2#endorsers" rel="next"' in first
     assert 'rel="prev"' not in first
     assert '<ol class="endorser-list" start="4">' in second
     assert 'rel="prev"' in last and 'rel="next"' not in last
@@ -235,7 +235,7 @@ def test_a_short_list_has_no_pagination(client, letter):
     for name in ("Alpha Rights", "Beta Union"):
         add_endorsement(letter, name)
 
-    html = page(client, f"/letters/{letter.slug}")
+    html = page(client, f"/national/{letter.slug}")
 
     assert 'class="pagination"' not in html
     assert listed_names(html) == ["Alpha Rights", "Beta Union"]
@@ -246,7 +246,7 @@ def test_search_finds_an_organisation_ignoring_accents_case_and_punctuation(clie
     add_endorsement(letter, "Asociación Derechos Ya", country="UY", city="Montevideo")
     add_endorsement(letter, "Coalition for Housing Rights", city="Kuala Lumpur")
 
-    html = page(client, f"/letters/{letter.slug}", q=query)
+    html = page(client, f"/national/{letter.slug}", q=query)
 
     assert listed_names(html) == ["Asociación Derechos Ya"]
 
@@ -256,8 +256,8 @@ def test_search_finds_organisations_by_city(client, letter):
     add_endorsement(letter, "Coalition for Housing Rights", city="Kuala Lumpur")
     add_endorsement(letter, "Workers' Solidarity Union", city="Kuala Terengganu")
 
-    assert listed_names(page(client, f"/letters/{letter.slug}", q="montevideo")) == ["Asociación Derechos Ya"]
-    assert listed_names(page(client, f"/letters/{letter.slug}", q="Kuala")) == [
+    assert listed_names(page(client, f"/national/{letter.slug}", q="montevideo")) == ["Asociación Derechos Ya"]
+    assert listed_names(page(client, f"/national/{letter.slug}", q="Kuala")) == [
         "Coalition for Housing Rights", "Workers' Solidarity Union"]
 
 
@@ -266,17 +266,17 @@ def test_search_keeps_the_query_in_the_box_and_in_the_page_links(client, letter)
         add_endorsement(letter, f"Housing Group {n}")
     add_endorsement(letter, "Water Forum")
 
-    html = page(client, f"/letters/{letter.slug}", q="housing")
+    html = page(client, f"/national/{letter.slug}", q="housing")
 
     assert 'name="q" value="housing"' in html
     assert listed_names(html) == ["Housing Group 0", "Housing Group 1", "Housing Group 2"]
-    assert f'href="/letters/{letter.slug}?q=housing&amp;page=2#endorsers" rel="next"' in html
+    assert f'href="/national/{letter.slug}?q=housing&amp;page=2#endorsers" rel="next"' in html
 
 
 def test_search_with_no_match_says_so(client, letter):
     add_endorsement(letter, "Coalition for Housing Rights")
 
-    html = page(client, f"/letters/{letter.slug}", q="nonexistent")
+    html = page(client, f"/national/{letter.slug}", q="nonexistent")
 
     assert listed_names(html) == []
     assert "No organisation matches your search." in html
@@ -288,7 +288,7 @@ def test_list_can_be_filtered_by_country(client, letter):
     add_endorsement(letter, "Women's Land Rights Collective", country="KE")
     add_endorsement(letter, "Unlisted in Senegal", country="SN", consent_public=False)
 
-    html = page(client, f"/letters/{letter.slug}", country="UY")
+    html = page(client, f"/national/{letter.slug}", country="UY")
 
     assert listed_names(html) == ["Asociación Derechos Ya"]
     assert '<option value="UY" selected>Uruguay</option>' in html
@@ -296,7 +296,7 @@ def test_list_can_be_filtered_by_country(client, letter):
     country_filter = html.split('id="country-filter"', 1)[1].split("</select>", 1)[0]
     options = re.findall(r'<option value="([A-Z]{2})"', country_filter)
     assert options == ["KE", "MY", "UY"]
-    assert listed_names(page(client, f"/letters/{letter.slug}", country="ke")) == ["Women's Land Rights Collective"]
+    assert listed_names(page(client, f"/national/{letter.slug}", country="ke")) == ["Women's Land Rights Collective"]
 
 
 def test_country_filter_and_search_combine(client, letter):
@@ -304,7 +304,7 @@ def test_country_filter_and_search_combine(client, letter):
     add_endorsement(letter, "Housing Rights Malaysia", country="MY")
     add_endorsement(letter, "Water Forum Malaysia", country="MY")
 
-    html = page(client, f"/letters/{letter.slug}", q="housing", country="MY")
+    html = page(client, f"/national/{letter.slug}", q="housing", country="MY")
 
     assert listed_names(html) == ["Housing Rights Malaysia"]
 
@@ -319,7 +319,7 @@ def test_json_gives_only_the_public_fields_and_the_counts(client, clock, letter)
     add_endorsement(letter, "Unnamed Supporter", consent_public=False)
     add_endorsement(letter, "Not Yet Confirmed", status=EndorsementStatus.PENDING)
 
-    response = client.get(f"/letters/{letter.slug}/endorsements.json")
+    response = client.get(f"/national/{letter.slug}/endorsements.json")
 
     assert response.status_code == 200
     assert response.mimetype == "application/json"
@@ -344,9 +344,9 @@ def test_json_is_alphabetical_paginated_and_searchable(client, letter):
     for name in reversed(names):
         add_endorsement(letter, name, city="Penang" if name.endswith(("B", "D")) else "Sabah")
 
-    first = client.get(f"/letters/{letter.slug}/endorsements.json").get_json()
-    second = client.get(f"/letters/{letter.slug}/endorsements.json?page=2").get_json()
-    searched = client.get(f"/letters/{letter.slug}/endorsements.json?q=penang").get_json()
+    first = client.get(f"/national/{letter.slug}/endorsements.json").get_json()
+    second = client.get(f"/national/{letter.slug}/endorsements.json?page=2").get_json()
+    searched = client.get(f"/national/{letter.slug}/endorsements.json?q=penang").get_json()
 
     assert [e["organisation"] for e in first["endorsements"]] == names[:3]
     assert [e["organisation"] for e in second["endorsements"]] == names[3:]
@@ -360,7 +360,7 @@ def test_json_can_be_filtered_by_country_like_the_page(client, letter):
     add_endorsement(letter, "Kenyan Land Alliance", country="KE")
     add_endorsement(letter, "Malaysian Housing Forum", country="MY")
 
-    data = client.get(f"/letters/{letter.slug}/endorsements.json", query_string={"country": "ke"}).get_json()
+    data = client.get(f"/national/{letter.slug}/endorsements.json", query_string={"country": "ke"}).get_json()
 
     assert [e["organisation"] for e in data["endorsements"]] == ["Kenyan Land Alliance"]
 
@@ -369,5 +369,5 @@ def test_percent_and_underscore_in_a_search_are_plain_characters(client, letter)
     add_endorsement(letter, "Rights Forum", city="Kuala Lumpur")
     add_endorsement(letter, "Water Collective", city="Zone_5")
 
-    assert listed_names(page(client, f"/letters/{letter.slug}", q="%")) == []
-    assert listed_names(page(client, f"/letters/{letter.slug}", q="_")) == ["Water Collective"]
+    assert listed_names(page(client, f"/national/{letter.slug}", q="%")) == []
+    assert listed_names(page(client, f"/national/{letter.slug}", q="_")) == ["Water Collective"]

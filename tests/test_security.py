@@ -62,10 +62,10 @@ def stored(letter):
 @pytest.mark.parametrize("field", ["organisation", "city", "website", "contact_name", "email", "comment",
                                    "organisation_type", "country", "consent_public"])
 def test_endorse_form_refuses_a_file_in_any_field_and_stores_nothing(client, csrf, stored, field):
-    token = csrf(f"/letters/{stored.slug}")
+    token = csrf(f"/national/{stored.slug}")
     before = everything_stored()
 
-    response = client.post(f"/letters/{stored.slug}",
+    response = client.post(f"/national/{stored.slug}",
                            data={**VALID_ENDORSEMENT, field: a_file(), "csrf_token": token})
 
     assert_file_refused(response, field)
@@ -73,10 +73,10 @@ def test_endorse_form_refuses_a_file_in_any_field_and_stores_nothing(client, csr
 
 
 def test_endorse_form_refuses_a_file_sent_beside_the_typed_text(client, csrf, stored):
-    token = csrf(f"/letters/{stored.slug}")
+    token = csrf(f"/national/{stored.slug}")
     before = everything_stored()
 
-    response = client.post(f"/letters/{stored.slug}", data={
+    response = client.post(f"/national/{stored.slug}", data={
         **VALID_ENDORSEMENT, "csrf_token": token,
         "organisation": [VALID_ENDORSEMENT["organisation"], a_file()]})
 
@@ -85,10 +85,10 @@ def test_endorse_form_refuses_a_file_sent_beside_the_typed_text(client, csrf, st
 
 
 def test_new_link_form_refuses_a_file_for_the_address(client, csrf, stored):
-    token = csrf(f"/letters/{stored.slug}/check-your-email")
+    token = csrf(f"/national/{stored.slug}/check-your-email")
     before = everything_stored()
 
-    response = client.post(f"/letters/{stored.slug}/new-link", data={"email": a_file(), "csrf_token": token})
+    response = client.post(f"/national/{stored.slug}/new-link", data={"email": a_file(), "csrf_token": token})
 
     assert_file_refused(response, "email")
     assert everything_stored() == before
@@ -293,9 +293,9 @@ def every_page(client, signed_in, stored, endorse, outbox):
     db.session.commit()
     assert endorse(stored).status_code == 302
     message = outbox.last(to=VALID_ENDORSEMENT["email"], kind="confirm")
-    return ["/", f"/letters/{stored.slug}", f"/letters/{stored.slug}?q=water", f"/letters/{stored.slug}/signed",
-            f"/letters/{stored.slug}/signed?paper=letter&group=country", f"/letters/{stored.slug}/check-your-email",
-            f"/letters/{stored.slug}/endorsements.json", path_of(outbox.link(VALID_ENDORSEMENT["email"])),
+    return ["/", f"/national/{stored.slug}", f"/national/{stored.slug}?q=water", f"/national/{stored.slug}/signed",
+            f"/national/{stored.slug}/signed?paper=letter&group=country", f"/national/{stored.slug}/check-your-email",
+            f"/national/{stored.slug}/endorsements.json", path_of(outbox.link(VALID_ENDORSEMENT["email"])),
             "/coordinator/", "/coordinator/letters/new", f"/coordinator/letters/{stored.id}",
             f"/coordinator/letters/{stored.id}/edit", f"/coordinator/letters/{stored.id}/revisions",
             "/coordinator/outbox", f"/coordinator/outbox/{message.id}", "/no-such-page", "/static/css/app.css",
@@ -332,15 +332,15 @@ def test_a_letter_with_a_goal_shows_its_progress_without_an_inline_style(client,
     add_endorsement(letter, "One")
     add_endorsement(letter, "Two")
 
-    html = client.get(f"/letters/{letter.slug}").get_data(as_text=True)
+    html = client.get(f"/national/{letter.slug}").get_data(as_text=True)
 
     assert re.search(r'<progress [^>]*max="4"[^>]*value="2"|<progress [^>]*value="2"[^>]*max="4"', html)
     assert "Goal: 4 organisations (50%)" in html
 
 
 def test_the_signed_letter_on_us_letter_paper_uses_a_stylesheet_not_an_inline_rule(client, stored):
-    letter_paper = client.get(f"/letters/{stored.slug}/signed?paper=letter").get_data(as_text=True)
-    a4 = client.get(f"/letters/{stored.slug}/signed").get_data(as_text=True)
+    letter_paper = client.get(f"/national/{stored.slug}/signed?paper=letter").get_data(as_text=True)
+    a4 = client.get(f"/national/{stored.slug}/signed").get_data(as_text=True)
 
     assert "css/paper-letter.css" in letter_paper
     assert "css/paper-letter.css" not in a4

@@ -33,9 +33,9 @@ def confirmed(client, letter, endorse, outbox, clock):
 
 def public_views(client, letter) -> dict[str, str]:
     return {
-        "page": client.get(f"/letters/{letter.slug}").get_data(as_text=True),
-        "json": client.get(f"/letters/{letter.slug}/endorsements.json").get_data(as_text=True),
-        "signed": client.get(f"/letters/{letter.slug}/signed").get_data(as_text=True),
+        "page": client.get(f"/national/{letter.slug}").get_data(as_text=True),
+        "json": client.get(f"/national/{letter.slug}/endorsements.json").get_data(as_text=True),
+        "signed": client.get(f"/national/{letter.slug}/signed").get_data(as_text=True),
     }
 
 
@@ -98,7 +98,7 @@ def test_withdrawing_erases_private_fields_and_keeps_an_audit_record(client, con
     assert len(audit) == 1 and audit[0].detail == "was published" and audit[0].at == clock.now
     notice = outbox.last(EMAIL, "withdrawn")
     assert ORGANISATION in notice.text_body and letter.title in notice.text_body
-    assert f"https://letters.example.org/letters/{letter.slug}" in notice.text_body
+    assert f"https://letters.example.org/national/{letter.slug}" in notice.text_body
 
 
 def test_withdrawing_erases_the_contact_details_from_the_emails_kept_about_it(client, confirmed, outbox):
@@ -189,7 +189,7 @@ def test_confirm_and_withdraw_links_are_not_interchangeable(client, confirmed, o
     assert as_withdraw.status_code == 400 and as_confirm.status_code == 400
     assert "This link does not work" in as_withdraw.get_data(as_text=True)
     assert "This link does not work" in as_confirm.get_data(as_text=True)
-    page = client.get(f"/letters/{endorsement(endorsement_id).letter.slug}").get_data(as_text=True)
+    page = client.get(f"/national/{endorsement(endorsement_id).letter.slug}").get_data(as_text=True)
     assert client.post(f"/withdraw/{confirm_token}", data={"csrf_token": csrf_from(page)}).status_code == 400
     assert endorsement(endorsement_id).status == "published"
 

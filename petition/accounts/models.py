@@ -1,31 +1,43 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import String, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, false, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.clock import utcnow
 from ..core.extensions import db
+from ..platforms.models import Platform
+
+
+class Role(StrEnum):
+    COORDINATOR = "coordinator"  # everything on the platform's letters
+    VIEWER = "viewer"  # read-only dashboards and exports
 
 
 class Coordinator(UserMixin, db.Model):
-    """A signed-in member of the national platform who runs its letters."""
+    """A person who signs in: a site administrator (the coalition's secretariat),
+    and/or a coordinator or viewer of one or more platforms."""
 
     __tablename__ = "coordinators"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # None until an invited person chooses a password.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None]
     # Part of the session's user id: raising it ends every session of the account.
     session_version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="coordinator", cascade="all, delete-orphan")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
@@ -40,4 +52,23 @@ class Coordinator(UserMixin, db.Model):
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return self.password_hash is not None and check_password_hash(self.password_hash, password)
+
+
+class Membership(db.Model):
+    """A person's role on one platform."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("coordinator_id", "platform_id", name="uq_memberships_coordinator_platform"),
+        CheckConstraint("role IN (" + ", ".join(f"'{role}'" for role in Role) + ")", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coordinator_id: Mapped[int] = mapped_column(ForeignKey("coordinators.id", ondelete="CASCADE"))
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    coordinator: Mapped[Coordinator] = relationship(back_populates="memberships")
+    platform: Mapped[Platform] = relationship()

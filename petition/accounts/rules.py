@@ -9,7 +9,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.clock import utcnow
 from ..core.extensions import db
-from .models import Coordinator
+from ..platforms.models import Platform
+from .models import Coordinator, Membership, Role
 
 
 class AccountError(Exception):
@@ -29,19 +30,34 @@ def find_coordinator(email: str) -> Coordinator | None:
     return db.session.scalar(select(Coordinator).where(func.lower(Coordinator.email) == email.strip().lower()))
 
 
-def create_coordinator(email: str, name: str, password: str) -> Coordinator:
-    """A new coordinator account; the email address must be new."""
+def create_coordinator(email: str, name: str, password: str, *, platform: Platform | None = None,
+                       role: Role = Role.COORDINATOR, admin: bool = False) -> Coordinator:
+    """A new account, with a role on ``platform`` and/or as a site administrator;
+    the email address must be new."""
     if len(password) < 10:
         raise AccountError("Choose a password of at least 10 characters.")
     if len(name.strip()) > 200:
         raise AccountError("Keep the name under 200 characters.")
     if find_coordinator(email) is not None:
-        raise AccountError(f"There is already a coordinator with the address {email}.")
-    coordinator = Coordinator(email=email.strip().lower(), name=name.strip() or email)
+        raise AccountError(f"There is already an account with the address {email}.")
+    coordinator = Coordinator(email=email.strip().lower(), name=name.strip() or email, is_admin=admin)
     coordinator.set_password(password)
+    if platform is not None:
+        coordinator.memberships.append(Membership(platform_id=platform.id, role=role))
     db.session.add(coordinator)
     db.session.commit()
     return coordinator
+
+
+def grant_role(person: Coordinator, platform: Platform, role: Role) -> None:
+    """Give the person this role on the platform (replacing any role they had there)."""
+    for membership in person.memberships:
+        if membership.platform_id == platform.id:
+            membership.role = role
+            break
+    else:
+        person.memberships.append(Membership(platform_id=platform.id, role=role))
+    db.session.commit()
 
 
 def set_password(coordinator: Coordinator, password: str) -> None:

@@ -135,7 +135,7 @@ def _queue_thank_you(endorsement: Endorsement) -> None:
         endorsement_id=endorsement.id,
         letter=letter,
         endorsement=endorsement,
-        letter_link=public_url("public.letter", slug=letter.slug),
+        letter_link=public_url("public.letter", **letter.route),
         withdraw_link=public_url("public.withdraw",
                                  token=make_token(Purpose.WITHDRAW, {"endorsement": endorsement.id})),
         awaiting_approval=endorsement.status != EndorsementStatus.PUBLISHED,
@@ -179,7 +179,7 @@ def withdraw_endorsement(token: str) -> Endorsement:
             erase_after_send=True,
             letter=letter,
             organisation=endorsement.organisation,
-            letter_link=public_url("public.letter", slug=letter.slug),
+            letter_link=public_url("public.letter", **letter.route),
         )
     db.session.add(AuditEvent(action="endorsement.withdrawn", letter_id=letter.id, endorsement_id=endorsement.id,
                               detail=f"was {previous}"))

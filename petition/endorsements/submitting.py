@@ -159,7 +159,7 @@ def _queue_already_endorsed(endorsement: Endorsement, address: str) -> None:
         endorsement_id=endorsement.id,  # erased with the endorsement's other emails
         letter=letter,
         organisation=endorsement.organisation,
-        letter_link=public_url("public.letter", slug=letter.slug),
+        letter_link=public_url("public.letter", **letter.route),
     )
 
 

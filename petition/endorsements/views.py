@@ -50,23 +50,23 @@ def _letter_page(letter, form: EndorseForm, status: int = 200):
         search=search,
         country=country,
         countries=listed_countries(letter),
-        share_url=public_url("public.letter", slug=letter.slug),
+        share_url=public_url("public.letter", **letter.route),
     ), status
 
 
-@public.get("/letters/<slug>")
-def letter(slug: str):
-    return _letter_page(found_or_404(find_public_letter(slug)), EndorseForm())
+@public.get("/<platform:platform>/<slug>")
+def letter(platform: str, slug: str):
+    return _letter_page(found_or_404(find_public_letter(platform, slug)), EndorseForm())
 
 
 def _endorse_limit() -> str:
     return current_app.config["ENDORSE_RATE_LIMIT"]
 
 
-@public.post("/letters/<slug>")
+@public.post("/<platform:platform>/<slug>")
 @limiter.limit(_endorse_limit, methods=["POST"])
-def endorse(slug: str):
-    letter = found_or_404(find_public_letter(slug))
+def endorse(platform: str, slug: str):
+    letter = found_or_404(find_public_letter(platform, slug))
     form = EndorseForm()
     if letter.accepts_endorsements() and not form.validate():
         return _letter_page(letter, form, status=400)
@@ -74,14 +74,14 @@ def endorse(slug: str):
         submitting.submit_endorsement(letter, form.details())
     except errors.LetterNotAccepting:
         flash("This letter is no longer taking endorsements.", "error")
-        return redirect(url_for(".letter", slug=slug))
+        return redirect(url_for(".letter", platform=platform, slug=slug))
     session["endorsed_email"] = form.email.data
-    return redirect(url_for(".check_email", slug=slug))
+    return redirect(url_for(".check_email", platform=platform, slug=slug))
 
 
-@public.get("/letters/<slug>/check-your-email")
-def check_email(slug: str):
-    letter = found_or_404(find_public_letter(slug))
+@public.get("/<platform:platform>/<slug>/check-your-email")
+def check_email(platform: str, slug: str):
+    letter = found_or_404(find_public_letter(platform, slug))
     return render_template("public/check_email.html", letter=letter, email=session.get("endorsed_email"),
                            form=NewLinkForm(email=session.get("endorsed_email")),
                            valid_days=current_app.config["CONFIRM_TOKEN_MAX_AGE"].days)
@@ -91,11 +91,11 @@ def _new_link_key() -> str:
     return "new-link:" + email_key(request.form.get("email", ""))[:320]
 
 
-@public.post("/letters/<slug>/new-link")
+@public.post("/<platform:platform>/<slug>/new-link")
 @limiter.limit("5/hour", methods=["POST"], key_func=_new_link_key)
 @limiter.limit("20/hour", methods=["POST"])
-def new_link(slug: str):
-    letter = found_or_404(find_public_letter(slug))
+def new_link(platform: str, slug: str):
+    letter = found_or_404(find_public_letter(platform, slug))
     form = NewLinkForm()
     if not form.validate():
         return render_template("public/check_email.html", letter=letter, email=None, form=form,
@@ -103,7 +103,7 @@ def new_link(slug: str):
     submitting.request_new_link(letter, form.email.data)
     flash("If this address has an endorsement waiting for confirmation, a new link is on its way.", "success")
     session["endorsed_email"] = form.email.data
-    return redirect(url_for(".check_email", slug=slug))
+    return redirect(url_for(".check_email", platform=platform, slug=slug))
 
 
 @public.route("/confirm/<token>", methods=["GET", "POST"])
@@ -137,7 +137,7 @@ def confirm(token: str):
                                    body=render_markdown(endorsement.letter.body), form=form,
                                    revision=endorsement.letter.current_revision, text_changed=True), 409
         session["confirmed_organisation"] = endorsement.organisation
-        return redirect(url_for(".thank_you", slug=endorsement.letter.slug,
+        return redirect(url_for(".thank_you", **endorsement.letter.route,
                                 pending=None if endorsement.status == EndorsementStatus.PUBLISHED else 1))
     return render_template("public/confirm.html", endorsement=endorsement, letter=endorsement.letter,
                            body=render_markdown(endorsement.letter.body), form=form,
@@ -164,18 +164,18 @@ def renew_link(token: str):
     return render_template("public/new_link_sent.html")
 
 
-@public.get("/letters/<slug>/thank-you")
-def thank_you(slug: str):
-    letter = found_or_404(find_public_letter(slug))
+@public.get("/<platform:platform>/<slug>/thank-you")
+def thank_you(platform: str, slug: str):
+    letter = found_or_404(find_public_letter(platform, slug))
     return render_template("public/thank_you.html", letter=letter,
                            organisation=session.get("confirmed_organisation"),
                            awaiting_approval=request.args.get("pending") == "1",
-                           share_url=public_url("public.letter", slug=letter.slug))
+                           share_url=public_url("public.letter", **letter.route))
 
 
-@public.get("/letters/<slug>/endorsements.json")
-def endorsements_json(slug: str):
-    letter = found_or_404(find_public_letter(slug))
+@public.get("/<platform:platform>/<slug>/endorsements.json")
+def endorsements_json(platform: str, slug: str):
+    letter = found_or_404(find_public_letter(platform, slug))
     search = clean_search(request.args.get("q"))
     country = clean_search(request.args.get("country"), 2).upper()
     page = request.args.get("page", 1, type=page_number)

@@ -14,16 +14,16 @@ from ..public import bp as public
 from .documents import GROUPINGS, endorsements_csv, signed_letter
 
 
-@public.get("/letters/<slug>/signed")
-def signed(slug: str):
-    letter = found_or_404(find_public_letter(slug))
+@public.get("/<platform:platform>/<slug>/signed")
+def signed(platform: str, slug: str):
+    letter = found_or_404(find_public_letter(platform, slug))
     group_by = request.args.get("group", "")
     if group_by not in GROUPINGS:
         abort(400)
     paper = request.args.get("paper", "a4")
     if paper not in ("a4", "letter"):
         abort(400)
-    return render_template("export/signed_letter.html", signed=signed_letter(letter, group_by),
+    return render_template("export/signed_letter.html", letter=letter, signed=signed_letter(letter, group_by),
                            body=render_markdown(letter.body), group_by=group_by, groupings=GROUPINGS,
                            paper=paper)
 

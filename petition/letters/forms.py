@@ -95,3 +95,16 @@ class LetterForm(Form):
             requires_approval=self.requires_approval.data,
             notify=self.notify.data,
         )
+
+
+class NewLetterForm(LetterForm):
+    """A new letter also says which platform it belongs to (among those the person may edit)."""
+
+    platform = SelectField("Platform", coerce=int, validate_choice=True,
+                           validators=[DataRequired("Choose the platform of this letter.")])
+
+    def offer(self, platforms) -> NewLetterForm:
+        self.platform.choices = [(platform.id, platform.name) for platform in platforms]
+        if len(platforms) == 1 and self.platform.data is None:
+            self.platform.data = platforms[0].id
+        return self

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -17,12 +18,25 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.clock import utcnow
 from ..core.extensions import db
+from ..platforms.models import Platform
 
 
 class LetterStatus(StrEnum):
     DRAFT = "draft"
     OPEN = "open"
     CLOSED = "closed"
+    DELIVERED = "delivered"  # closed, and handed to at least one addressee
+
+
+class DeliveryMethod(StrEnum):
+    HAND = "hand"
+    POST = "post"
+    EMAIL = "email"
+    MEETING = "meeting"
+
+
+def _in(values) -> str:
+    return "{column} IN (" + ", ".join(f"'{value}'" for value in values) + ")"
 
 
 # The parts of a letter whose wording endorsers sign. Anything else (goal,
@@ -49,13 +63,15 @@ class Letter(db.Model):
 
     __tablename__ = "letters"
     __table_args__ = (
-        CheckConstraint("status IN ('draft', 'open', 'closed')", name="status"),
+        CheckConstraint(_in(LetterStatus).format(column="status"), name="status"),
+        UniqueConstraint("platform_id", "slug", name="uq_letters_platform_slug"),
         CheckConstraint("goal IS NULL OR goal > 0", name="goal_positive"),
         CheckConstraint("notify IN ('none', 'each', 'digest')", name="notify"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="RESTRICT"), index=True)
+    slug: Mapped[str] = mapped_column(String(80))  # unique within its platform
     title: Mapped[str] = mapped_column(String(200))
     addressee: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
@@ -74,8 +90,12 @@ class Letter(db.Model):
     closed_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("coordinators.id", ondelete="SET NULL"))
 
+    platform: Mapped[Platform] = relationship()
     revisions: Mapped[list[Revision]] = relationship(
         back_populates="letter", order_by="Revision.number", cascade="all, delete-orphan"
+    )
+    addressees: Mapped[list[Addressee]] = relationship(
+        back_populates="letter", order_by="Addressee.position", cascade="all, delete-orphan"
     )
 
     @property
@@ -89,6 +109,15 @@ class Letter(db.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == LetterStatus.CLOSED
+
+    @property
+    def is_delivered(self) -> bool:
+        return self.status == LetterStatus.DELIVERED
+
+    @property
+    def route(self) -> dict[str, str]:
+        """The values of its public addresses: url_for("public.letter", **letter.route)."""
+        return {"platform": self.platform.slug, "slug": self.slug}
 
     def deadline_passed(self, now: datetime | None = None) -> bool:
         # The deadline day is included: endorsements close at its end (UTC).
@@ -140,3 +169,67 @@ class Revision(db.Model):
         if previous is None:
             return list(TEXT_FIELDS)
         return [name for name in TEXT_FIELDS if getattr(self, name) != getattr(previous, name)]
+
+
+class Addressee(db.Model):
+    """Someone the letter is delivered to: the head of state first, then the other
+    national bodies the platform chooses (human rights institution, ministry, parliament)."""
+
+    __tablename__ = "addressees"
+    __table_args__ = (UniqueConstraint("letter_id", "position", name="uq_addressees_letter_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(300))
+
+    letter: Mapped[Letter] = relationship(back_populates="addressees")
+    delivery: Mapped[Delivery | None] = relationship(back_populates="addressee", uselist=False)
+
+
+class Delivery(db.Model):
+    """The record of one delivery: when, how, by whom, and exactly what was
+    delivered (the revision, its fingerprint and the count at that moment)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        CheckConstraint(_in(DeliveryMethod).format(column="method"), name="method"),
+        CheckConstraint("endorsement_count >= 0", name="count_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"), index=True)
+    # One delivery per addressee.
+    addressee_id: Mapped[int] = mapped_column(ForeignKey("addressees.id", ondelete="CASCADE"), unique=True)
+    delivered_on: Mapped[date]
+    method: Mapped[str] = mapped_column(String(10))
+    delivered_by: Mapped[str] = mapped_column(String(200), default="")
+    reference: Mapped[str] = mapped_column(String(300), default="")
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id", ondelete="RESTRICT"))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    endorsement_count: Mapped[int]
+    # Endorsements published up to this moment are the ones delivered.
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("coordinators.id", ondelete="SET NULL"))
+
+    addressee: Mapped[Addressee] = relationship(back_populates="delivery")
+    revision: Mapped[Revision] = relationship()
+
+
+class Response(db.Model):
+    """An addressee's answer to the letter, shown on the public page."""
+
+    __tablename__ = "responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"), index=True)
+    addressee_id: Mapped[int | None] = mapped_column(ForeignKey("addressees.id", ondelete="SET NULL"))
+    received_on: Mapped[date]
+    summary: Mapped[str] = mapped_column(Text)
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    attachment_name: Mapped[str | None] = mapped_column(String(200))
+    attachment_type: Mapped[str | None] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("coordinators.id", ondelete="SET NULL"))
+
+    addressee: Mapped[Addressee | None] = relationship()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import Coordinator
@@ -15,7 +16,8 @@ from ..core.audit import AuditEvent
 from ..core.clock import utcnow
 from ..core.extensions import db
 from ..endorsements.models import Endorsement, EndorsementStatus
-from .models import TEXT_FIELDS, Letter, LetterStatus, Revision, text_fingerprint
+from ..platforms.models import Platform
+from .models import TEXT_FIELDS, Addressee, Letter, LetterStatus, Revision, text_fingerprint
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -61,17 +63,20 @@ def is_valid_slug(slug: str) -> bool:
     return len(slug) <= 80 and bool(SLUG_PATTERN.match(slug))
 
 
-def _unique_slug(wanted: str, letter_id: int | None = None) -> str:
+def _slug_taken(platform_id: int, slug: str, letter_id: int | None = None) -> bool:
+    query = select(Letter.id).where(Letter.platform_id == platform_id, Letter.slug == slug)
+    if letter_id is not None:
+        query = query.where(Letter.id != letter_id)
+    return db.session.scalar(query) is not None
+
+
+def _unique_slug(platform_id: int, wanted: str) -> str:
     base = wanted or "letter"
     candidate, n = base, 1
-    while True:
-        query = select(Letter.id).where(Letter.slug == candidate)
-        if letter_id is not None:
-            query = query.where(Letter.id != letter_id)
-        if db.session.scalar(query) is None:
-            return candidate
+    while _slug_taken(platform_id, candidate):
         n += 1
         candidate = f"{base}-{n}"
+    return candidate
 
 
 def _apply(letter: Letter, draft: LetterDraft) -> None:
@@ -86,12 +91,14 @@ def _audit(action: str, letter: Letter, coordinator: Coordinator | None, detail:
     )
 
 
-def create_letter(draft: LetterDraft, coordinator: Coordinator | None) -> Letter:
-    """A new draft letter with a unique slug (from the title unless one is given)."""
-    if draft.slug and db.session.scalar(select(Letter.id).where(Letter.slug == draft.slug)) is not None:
+def create_letter(platform: Platform, draft: LetterDraft, coordinator: Coordinator | None) -> Letter:
+    """A new draft letter of the platform, with a slug unique on the platform (from
+    the title unless one is given). Its addressee is the first to deliver it to."""
+    if draft.slug and _slug_taken(platform.id, draft.slug):
         raise SlugTaken(draft.slug)
-    letter = Letter(slug=draft.slug or _unique_slug(slugify(draft.title)),
+    letter = Letter(platform_id=platform.id, slug=draft.slug or _unique_slug(platform.id, slugify(draft.title)),
                     created_by_id=coordinator.id if coordinator else None)
+    letter.addressees.append(Addressee(position=0, name=draft.addressee))
     _apply(letter, draft)
     db.session.add(letter)
     try:
@@ -108,10 +115,13 @@ def update_letter(letter: Letter, draft: LetterDraft, coordinator: Coordinator |
     """Save a coordinator's edit. Once the letter is public, a change of its text
     becomes a new numbered revision; endorsements keep the one they signed."""
     if letter.is_draft and draft.slug and draft.slug != letter.slug:
-        if db.session.scalar(select(Letter.id).where(Letter.slug == draft.slug, Letter.id != letter.id)):
+        if _slug_taken(letter.platform_id, draft.slug, letter.id):
             raise SlugTaken(draft.slug)
         letter.slug = draft.slug
     _apply(letter, draft)
+    first = letter.addressees[0] if letter.addressees else None
+    if first is not None and first.delivery is None:
+        first.name = draft.addressee  # the letter's own addressee is the first to deliver it to
     revision = None
     if not letter.is_draft:
         current = letter.current_revision
@@ -188,25 +198,47 @@ def reopen_letter(letter: Letter, coordinator: Coordinator | None) -> None:
     db.session.commit()
 
 
-def all_letters() -> list[Letter]:
-    """Every letter, newest first, for the coordinators' dashboard."""
-    return list(db.session.scalars(select(Letter).order_by(Letter.created_at.desc())))
+def letters_of(platform_ids: Iterable[int] | None) -> list[Letter]:
+    """The letters of these platforms (None: every platform), newest first, for dashboards."""
+    query = select(Letter).order_by(Letter.created_at.desc(), Letter.id.desc())
+    if platform_ids is not None:
+        query = query.where(Letter.platform_id.in_(list(platform_ids)))
+    return list(db.session.scalars(query))
 
 
-def public_letters() -> list[Letter]:
-    return list(
-        db.session.scalars(
-            select(Letter).where(Letter.status != LetterStatus.DRAFT).order_by(Letter.status.desc(),
-                                                                               Letter.published_at.desc())
-        )
-    )
+def letter_ids_of(platform_ids: Iterable[int] | None) -> Select | None:
+    """A subquery of the ids of these platforms' letters (None: no restriction)."""
+    if platform_ids is None:
+        return None
+    return select(Letter.id).where(Letter.platform_id.in_(list(platform_ids)))
 
 
-def find_public_letter(slug: str) -> Letter | None:
-    """An open or closed letter by its slug; drafts and malformed slugs are not found."""
+def public_letters(platform: Platform | None = None) -> list[Letter]:
+    """Letters that are not drafts, of one platform or of all, open ones first."""
+    query = select(Letter).where(Letter.status != LetterStatus.DRAFT)
+    if platform is not None:
+        query = query.where(Letter.platform_id == platform.id)
+    return list(db.session.scalars(query.order_by(Letter.status.desc(), Letter.published_at.desc(), Letter.id)))
+
+
+def find_public_letter(platform_slug: str, slug: str) -> Letter | None:
+    """A letter that is not a draft, by its platform's slug and its own; drafts and
+    malformed slugs are not found."""
+    if not (is_valid_slug(slug) and is_valid_slug(platform_slug)):
+        return None
+    return db.session.scalar(
+        select(Letter).join(Platform).where(Platform.slug == platform_slug, Letter.slug == slug,
+                                            Letter.status != LetterStatus.DRAFT))
+
+
+def find_letter_by_old_address(slug: str) -> Letter | None:
+    """The letter an address from before platforms (/letters/<slug>) meant: slugs
+    were unique then, and those letters are in the oldest platform."""
     if not is_valid_slug(slug):
         return None
-    return db.session.scalar(select(Letter).where(Letter.slug == slug, Letter.status != LetterStatus.DRAFT))
+    return db.session.scalar(
+        select(Letter).where(Letter.slug == slug, Letter.status != LetterStatus.DRAFT)
+        .order_by(Letter.platform_id, Letter.id).limit(1))
 
 
 @dataclass

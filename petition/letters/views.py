@@ -5,21 +5,28 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..accounts.permissions import Permission, platform_ids
 from ..coordinator import bp as coordinator
 from ..core.extensions import db
 from ..core.forms import ActionForm
+from ..core.http import found_or_404
 from ..core.text import render_markdown
 from ..endorsements import moderation
 from ..endorsements.forms import ModerationForm
 from ..endorsements.listing import page_number
 from ..endorsements.models import EndorsementStatus
+from ..platforms.rules import find_platform, platforms_among
 from ..public import bp as public
 from . import rules
-from .forms import LetterForm
+from .forms import LetterForm, NewLetterForm
 from .models import Letter
-from .rules import letter_counts, public_letters
+from .rules import find_letter_by_old_address, letter_counts, public_letters
 
 ENDORSEMENT_FILTERS = ("all", *EndorsementStatus)
+
+
+def editable_platforms(person) -> list:
+    return platforms_among(platform_ids(person, Permission.EDIT))
 
 
 def _letter_or_404(letter_id: int) -> Letter:
@@ -29,27 +36,52 @@ def _letter_or_404(letter_id: int) -> Letter:
 @public.get("/")
 def index():
     letters = public_letters()
-    return render_template("public/index.html", letters=letters,
+    return render_template("public/index.html", letters=letters, platform=None,
                            counts={letter.id: letter_counts(letter) for letter in letters})
+
+
+@public.get("/<platform:platform>/")
+def platform_page(platform: str):
+    found = found_or_404(find_platform(platform))
+    letters = public_letters(found)
+    return render_template("public/index.html", letters=letters, platform=found,
+                           counts={letter.id: letter_counts(letter) for letter in letters})
+
+
+@public.route("/letters/<slug>", methods=["GET", "HEAD", "POST"])
+@public.route("/letters/<slug>/<path:rest>", methods=["GET", "HEAD", "POST"])
+def old_address(slug: str, rest: str = ""):
+    """Addresses from before platforms, in people's inboxes and on printed letters:
+    a permanent redirect to where the letter lives now (308 keeps a form's POST)."""
+    letter = found_or_404(find_letter_by_old_address(slug))
+    target = url_for("public.letter", **letter.route) + (f"/{rest}" if rest else "")
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    return redirect(target, 301 if request.method in ("GET", "HEAD") else 308)
 
 
 @coordinator.get("/")
 def dashboard():
-    letters = rules.all_letters()
+    letters = rules.letters_of(platform_ids(current_user))
     return render_template("coordinator/dashboard.html", letters=letters,
-                           counts={letter.id: letter_counts(letter) for letter in letters})
+                           counts={letter.id: letter_counts(letter) for letter in letters},
+                           can_draft=bool(editable_platforms(current_user)))
 
 
 @coordinator.route("/letters/new", methods=["GET", "POST"])
 def new_letter():
-    form = LetterForm()
+    platforms = editable_platforms(current_user)
+    if not platforms:
+        abort(403)
+    form = NewLetterForm().offer(platforms)
     preview = None
     if form.validate_on_submit():
         if form.preview.data:
             preview = render_markdown(form.body.data)
         else:
+            platform = next(p for p in platforms if p.id == form.platform.data)
             try:
-                letter = rules.create_letter(form.draft(), current_user)
+                letter = rules.create_letter(platform, form.draft(), current_user)
             except rules.SlugTaken:
                 form.slug.errors.append("Another letter already uses this web address.")
             else:

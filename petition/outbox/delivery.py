@@ -205,10 +205,12 @@ def _compose(stored: OutboxMessage) -> Outgoing:
     recipient = address_as_sent(stored.recipient)
     message = EmailMessage(policy=_POLICY)
     message["Subject"] = stored.subject
-    message["From"] = Address(config["PLATFORM_NAME"], addr_spec=sender)
+    # The platform the message is about, fixed when it was queued (older rows: the site).
+    message["From"] = Address(stored.sender_name or config["SITE_NAME"], addr_spec=sender)
     message["To"] = recipient
-    if config["PLATFORM_CONTACT_EMAIL"]:
-        message["Reply-To"] = config["PLATFORM_CONTACT_EMAIL"]
+    reply_to = stored.reply_to if stored.sender_name else config["PLATFORM_CONTACT_EMAIL"]
+    if reply_to:
+        message["Reply-To"] = reply_to
     # created_at is naive UTC; the server's own timezone must not shift it.
     message["Date"] = format_datetime(stored.created_at.replace(tzinfo=UTC))
     # Fixed when the message was queued, so a retry is recognisably the same message.

@@ -32,6 +32,9 @@ class OutboxMessage(db.Model):
     recipient: Mapped[str] = mapped_column(String(320))
     # email_key(recipient): "was this address written to lately?" compares keys, in SQL as in Python.
     recipient_key: Mapped[str | None] = mapped_column(String(320))
+    # From the letter's platform: the sender's name and the Reply-To address.
+    sender_name: Mapped[str | None] = mapped_column(String(200))
+    reply_to: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(Text)
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, render_template
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import event, select, update
+from sqlalchemy import Select, event, select, update
 from sqlalchemy.orm import Session
 
 from ..core.clock import utcnow
@@ -40,11 +40,15 @@ def queue_message(
     """Render ``templates/email/<kind>.txt`` and ``.html`` into an outbox row in the
     current transaction. The caller commits; nothing is sent before that.
 
-    With ``erase_after_send`` the address and text are blanked in the transaction
-    that records the message as sent: they do not outlive its delivery."""
-    context.setdefault("platform_name", current_app.config["PLATFORM_NAME"])
-    context.setdefault("contact_email", current_app.config["PLATFORM_CONTACT_EMAIL"])
-    context["subject"] = subject
+    An email about a letter (``letter`` in the context) comes from the letter's
+    platform: its name is the sender's name and in the text, its contact address
+    the Reply-To. With ``erase_after_send`` the address and text are blanked in the
+    transaction that records the message as sent: they do not outlive its delivery."""
+    letter = context.get("letter")
+    platform = letter.platform if letter is not None else None
+    sender_name = platform.name if platform else current_app.config["SITE_NAME"]
+    reply_to = platform.contact_email if platform else current_app.config["PLATFORM_CONTACT_EMAIL"]
+    context.update(platform_name=sender_name, contact_email=reply_to, subject=subject)
     message = OutboxMessage(
         kind=kind,
         recipient=recipient,
@@ -57,6 +61,8 @@ def queue_message(
         letter_id=letter_id,
         endorsement_id=endorsement_id,
         erase_after_send=erase_after_send,
+        sender_name=sender_name,
+        reply_to=reply_to,
     )
     db.session.add(message)
     db.session.info.setdefault(_NEW_MESSAGES, []).append(message)
@@ -115,11 +121,14 @@ def retry_message(message: OutboxMessage) -> bool:
     return True
 
 
-def outbox_page(status: str | None, page: int, per_page: int = 50) -> Pagination:
-    """A page of the outbox, newest first, optionally of one status."""
+def outbox_page(status: str | None, page: int, letter_ids: Select | None = None, per_page: int = 50) -> Pagination:
+    """A page of the outbox, newest first, optionally of one status and only about
+    the letters ``letter_ids`` selects (None: every message)."""
     query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
     if status is not None:
         query = query.where(OutboxMessage.status == status)
+    if letter_ids is not None:
+        query = query.where(OutboxMessage.letter_id.in_(letter_ids))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 

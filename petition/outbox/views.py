@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from ..accounts.permissions import platform_ids
 from ..coordinator import bp as coordinator
 from ..core.extensions import db
 from ..core.forms import ActionForm
 from ..endorsements.listing import page_number
+from ..letters.rules import letter_ids_of
 from .models import OutboxMessage, OutboxStatus
 from .outbox import ERASED, mail_server_configured, outbox_page, retry_message
 
@@ -17,7 +20,8 @@ def outbox():
     shown = request.args.get("status", "all")
     if shown not in ("all", *OutboxStatus):
         abort(400)
-    page = outbox_page(None if shown == "all" else shown, request.args.get("page", 1, type=page_number))
+    page = outbox_page(None if shown == "all" else shown, request.args.get("page", 1, type=page_number),
+                       letter_ids=letter_ids_of(platform_ids(current_user)))
     return render_template("coordinator/outbox.html", messages=page, shown=shown,
                            statuses=("all", *OutboxStatus), mail_server=mail_server_configured())
 

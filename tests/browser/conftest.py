@@ -94,14 +94,14 @@ def live_server(app):
 
 
 @pytest.fixture
-def open_letter(app):
+def open_letter(app, platform):
     """An open letter that publishes confirmed endorsements at once, run by
     lead@example.org (password PASSWORD)."""
     from petition.accounts.rules import create_coordinator
     from petition.letters.rules import LetterDraft, create_letter, publish_letter
 
-    coordinator = create_coordinator("lead@example.org", "Lead Coordinator", PASSWORD)
-    letter = create_letter(LetterDraft(
+    coordinator = create_coordinator("lead@example.org", "Lead Coordinator", PASSWORD, platform=platform)
+    letter = create_letter(platform, LetterDraft(
         title="Ratify the Optional Protocol to the ICESCR",
         addressee="H.E. the President of the Republic",
         body="Your Excellency,\n\nWe urge you to **ratify** the Optional Protocol without delay.\n\n"

@@ -66,7 +66,7 @@ def visit(page, watched, url: str, where: str) -> None:
 
 
 def endorse_and_confirm(page, watched, live_server, outbox, letter, organisation: str, email: str) -> None:
-    visit(page, watched, live_server(f"/letters/{letter.slug}"), "letter page")
+    visit(page, watched, live_server(f"/national/{letter.slug}"), "letter page")
     page.get_by_label("Name of your organisation").fill(organisation)
     page.get_by_label("Type of organisation").select_option(label="Trade union or workers' organisation")
     page.get_by_label("Country", exact=True).select_option(label="Malaysia")
@@ -90,7 +90,7 @@ def test_public_pages_break_no_rule_of_the_policy_and_still_look_right(
     endorse_and_confirm(page, watched, live_server, outbox, letter, "Kesatuan Pekerja", "union@kesatuan.example.org")
 
     visit(page, watched, live_server("/"), "index")
-    visit(page, watched, live_server(f"/letters/{letter.slug}"), "letter page")
+    visit(page, watched, live_server(f"/national/{letter.slug}"), "letter page")
     # The stylesheet applied: the header has its colour, the count its size.
     assert page.locator(".site-header").evaluate("e => getComputedStyle(e).backgroundColor") != "rgba(0, 0, 0, 0)"
     expect(page.locator(".count__number")).to_have_text("2")
@@ -110,7 +110,7 @@ def test_public_pages_break_no_rule_of_the_policy_and_still_look_right(
     expect(page).to_have_title(re.compile(r"^Error: "))
     watched.assert_none("letter page with errors")
 
-    visit(page, watched, live_server(f"/letters/{letter.slug}/signed"), "signed letter")
+    visit(page, watched, live_server(f"/national/{letter.slug}/signed"), "signed letter")
     # print.js ran: it reveals the Print button.
     expect(page.get_by_role("button", name="Print or save as PDF")).to_be_visible()
     expect(page.get_by_role("heading", name="Endorsed by 2 organisations")).to_be_visible()
@@ -130,7 +130,7 @@ def test_the_signed_letter_prints_on_the_paper_asked_for_without_an_inline_style
         live_server, page, watched, letter_with_goal, screens):
     sizes = {}
     for paper in ("a4", "letter"):
-        visit(page, watched, live_server(f"/letters/{letter_with_goal.slug}/signed?paper={paper}"), paper)
+        visit(page, watched, live_server(f"/national/{letter_with_goal.slug}/signed?paper={paper}"), paper)
         sizes[paper] = pdf_page_size(page.pdf(prefer_css_page_size=True))
         if paper == "letter":
             screens.pdf(page.pdf(prefer_css_page_size=True), "csp-03-signed-letter-us-letter")

@@ -13,6 +13,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from petition.accounts.rules import create_coordinator
+
+from conftest import default_platform
 from petition.core.extensions import db
 from petition.endorsements.links import confirm_endorsement
 from petition.endorsements.submitting import EndorsementDetails, submit_endorsement
@@ -46,7 +48,7 @@ def confirmation_link(page) -> str:
 
 def test_newcomer_signs_in_drafts_publishes_collects_an_endorsement_and_prints_the_signed_letter(
         app, live_server, context, page, screens):
-    create_coordinator("amina@platform.example.org", "Amina Coordinator", PASSWORD)
+    create_coordinator("amina@platform.example.org", "Amina Coordinator", PASSWORD, platform=default_platform())
 
     # Sign in.
     page.goto(live_server("/"))
@@ -153,7 +155,7 @@ def test_phone_letter_page_and_endorse_form_fit_have_labels_and_link_errors_to_f
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
     try:
         page = context.new_page()
-        page.goto(live_server(f"/letters/{open_letter.slug}"))
+        page.goto(live_server(f"/national/{open_letter.slug}"))
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
         unlabelled = page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
@@ -186,7 +188,7 @@ def test_without_javascript_an_organisation_can_endorse_and_confirm(browser, liv
     context = browser.new_context(java_script_enabled=False)
     try:
         page = context.new_page()
-        page.goto(live_server(f"/letters/{open_letter.slug}"))
+        page.goto(live_server(f"/national/{open_letter.slug}"))
         fill_endorsement(page, organisation="Kesatuan Pekerja", email="union@kesatuan.example.org")
         page.get_by_role("button", name="Endorse this letter").click()
         expect(page.get_by_role("heading", name="Check your email")).to_be_visible()

@@ -1,0 +1,1 @@
+"""Platforms: the national platforms a site hosts, their letterhead and their people."""
