@@ -142,6 +142,11 @@ class Endorsement(db.Model):
         return self.status in (S.CONFIRMED, S.HELD, S.PUBLISHED)
 
     @property
+    def awaits_a_decision(self) -> bool:
+        """In the coordinators' queue: awaiting approval, or held as a possible duplicate."""
+        return self.status in (S.CONFIRMED, S.HELD)
+
+    @property
     def is_withdrawn(self) -> bool:
         return self.status == S.WITHDRAWN
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
@@ -51,6 +52,21 @@ class OutboxMessage(db.Model):
     # Blank the address and text once sent (a notice about an erased endorsement).
     erase_after_send: Mapped[bool] = mapped_column(default=False, server_default=false())
     endorsement_id: Mapped[int | None] = mapped_column(ForeignKey("endorsements.id", ondelete="SET NULL"))
+
+    ERASED: ClassVar[str] = "(erased when the endorsement was withdrawn)"
+
+    @property
+    def is_erased(self) -> bool:
+        return self.recipient == self.ERASED
+
+    @property
+    def can_be_retried(self) -> bool:
+        """Failed, and still with an address to send to (a coordinator's Retry)."""
+        return self.status == OutboxStatus.FAILED and not self.is_erased
+
+    @property
+    def waits_for_a_retry(self) -> bool:
+        return self.status == OutboxStatus.QUEUED and self.attempts > 0
 
     attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
         back_populates="message", order_by="DeliveryAttempt.id", cascade="all, delete-orphan"

@@ -107,7 +107,7 @@ def retry_message(message: OutboxMessage) -> bool:
     result = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message.id, OutboxMessage.status == OutboxStatus.FAILED,
-               OutboxMessage.recipient != ERASED)
+               OutboxMessage.recipient != ERASED)  # the same rule as OutboxMessage.can_be_retried
         .values(status=OutboxStatus.QUEUED, next_attempt_at=utcnow(), claimed_by=None, claimed_until=None,
                 attempts=0)
         .execution_options(synchronize_session=False)
@@ -132,7 +132,7 @@ def outbox_page(status: str | None, page: int, letter_ids: Select | None = None,
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
-ERASED = "(erased when the endorsement was withdrawn)"
+ERASED = OutboxMessage.ERASED
 
 
 def erase_messages_about(endorsement_id: int) -> None:

@@ -12,7 +12,7 @@ from ..core.forms import ActionForm
 from ..endorsements.listing import page_number
 from ..letters.rules import letter_ids_of
 from .models import OutboxMessage, OutboxStatus
-from .outbox import ERASED, mail_server_configured, outbox_page, retry_message
+from .outbox import mail_server_configured, outbox_page, retry_message
 
 
 @coordinator.get("/outbox")
@@ -30,7 +30,7 @@ def outbox():
 def outbox_message(message_id: int):
     message = db.get_or_404(OutboxMessage, message_id)
     return render_template("coordinator/outbox_message.html", message=message, form=ActionForm(),
-                           mail_server=mail_server_configured(), erased=ERASED)
+                           mail_server=mail_server_configured())
 
 
 @coordinator.post("/outbox/<id:message_id>/retry")
