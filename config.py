@@ -58,6 +58,8 @@ class Config:
 
     CONFIRM_TOKEN_MAX_AGE = timedelta(days=_int("CONFIRM_TOKEN_MAX_AGE_DAYS", 7))
     WITHDRAW_TOKEN_MAX_AGE = timedelta(days=_int("WITHDRAW_TOKEN_MAX_AGE_DAYS", 365))
+    INVITATION_MAX_AGE = timedelta(days=_int("INVITATION_MAX_AGE_DAYS", 7))
+    PASSWORD_RESET_MAX_AGE = timedelta(hours=_int("PASSWORD_RESET_MAX_AGE_HOURS", 2))
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
     MAIL_PORT = _int("MAIL_PORT", 25)
@@ -81,7 +83,9 @@ class Config:
     # Per client address. Generous: a workshop of CSOs may endorse from one office network.
     ENDORSE_RATE_LIMIT = os.environ.get("ENDORSE_RATE_LIMIT", "60/hour")
 
-    PASSWORD_HASH_METHOD = "scrypt"
+    # None: Werkzeug's current default (scrypt in Werkzeug 3); a password hashed
+    # another way is hashed again the next time its owner signs in.
+    PASSWORD_HASH_METHOD: str | None = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

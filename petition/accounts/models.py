@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from flask import current_app
 from flask_login import UserMixin
@@ -14,9 +15,34 @@ from ..core.extensions import db
 from ..platforms.models import Platform
 
 
+def hash_password(password: str) -> str:
+    """The password hashed the way the config says (PASSWORD_HASH_METHOD; None is
+    Werkzeug's current default)."""
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    return generate_password_hash(password, **({"method": method} if method else {}))
+
+
+@lru_cache(maxsize=4)
+def _hash_prefix(method: str | None) -> str:
+    # What a hash made today starts with, parameters included ("scrypt:32768:8:1").
+    return generate_password_hash("", **({"method": method} if method else {})).split("$", 1)[0]
+
+
 class Role(StrEnum):
     COORDINATOR = "coordinator"  # everything on the platform's letters
     VIEWER = "viewer"  # read-only dashboards and exports
+
+    @property
+    def description(self) -> str:
+        """What the role may do, in words for people."""
+        return _ROLE_DESCRIPTIONS[self]
+
+
+_ROLE_DESCRIPTIONS = {
+    Role.COORDINATOR: "Coordinators draft, publish and close the platform's letters, moderate endorsements "
+                      "and invite people.",
+    Role.VIEWER: "Viewers read the platform's letters, endorsements, outbox and exports, and change nothing.",
+}
 
 
 class Coordinator(UserMixin, db.Model):
@@ -48,11 +74,21 @@ class Coordinator(UserMixin, db.Model):
         "<id>:<session_version>", so raising the version ends those sessions."""
         return f"{self.id}:{self.session_version}"
 
+    @property
+    def invitation_pending(self) -> bool:
+        """Invited, but no password chosen yet: the account cannot sign in."""
+        return self.password_hash is None
+
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
         return self.password_hash is not None and check_password_hash(self.password_hash, password)
+
+    def password_needs_rehash(self) -> bool:
+        """Whether the stored hash was made another way than today's (an older method or cost)."""
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        return self.password_hash is not None and self.password_hash.split("$", 1)[0] != _hash_prefix(method)
 
 
 class Membership(db.Model):

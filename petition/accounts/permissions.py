@@ -45,6 +45,19 @@ def can(person: Coordinator, permission: Permission, platform_id: int | None = N
     return role == Role.COORDINATOR
 
 
+def can_somewhere(person: Coordinator, permission: Permission) -> bool:
+    """For pages about no one platform: reading them is for anyone signed in (they
+    show only what the person may see); changing things needs the right on at least
+    one platform; administering needs an administrator."""
+    if not person.is_authenticated or not person.is_active:
+        return False
+    if person.is_admin or permission == Permission.READ:
+        return True
+    if permission == Permission.ADMINISTER:
+        return False
+    return bool(platform_ids(person, permission))
+
+
 def platform_ids(person: Coordinator, permission: Permission = Permission.READ) -> list[int] | None:
     """The platforms the person has this permission on; None means every platform."""
     if person.is_admin:
@@ -89,7 +102,7 @@ def _platform_by_slug(view_args: dict) -> int | None:
 READ, EDIT, ADMINISTER = Permission.READ, Permission.EDIT, Permission.ADMINISTER
 ACCESS: dict[str, Rule] = {
     "coordinator.dashboard": Rule(READ),
-    "coordinator.new_letter": Rule(READ),  # the form offers only platforms the person may edit
+    "coordinator.new_letter": Rule(EDIT),  # the form offers only platforms the person may edit
     "coordinator.letter": Rule(READ, _letter_platform),
     "coordinator.edit_letter": Rule(EDIT, _letter_platform),
     "coordinator.preview_letter": Rule(READ, _letter_platform),
@@ -102,6 +115,13 @@ ACCESS: dict[str, Rule] = {
     "coordinator.outbox": Rule(READ),
     "coordinator.outbox_message": Rule(READ, _message_platform),
     "coordinator.retry_outbox_message": Rule(EDIT, _message_platform),
+    # People: coordinators manage the people of their platforms; administrators everyone's.
+    "coordinator.people": Rule(EDIT),  # shows only the platforms the person coordinates
+    "coordinator.invite_person": Rule(EDIT),  # offers only the platforms the person coordinates
+    "coordinator.change_role": Rule(EDIT, _platform_by_slug),
+    "coordinator.remove_role": Rule(EDIT, _platform_by_slug),
+    "coordinator.deactivate_person": Rule(ADMINISTER),
+    "coordinator.reactivate_person": Rule(ADMINISTER),
 }
 
 
@@ -117,7 +137,7 @@ def check_access(person: Coordinator, endpoint: str | None, view_args: dict | No
     if rule is None:
         abort(403)
     if rule.platform_of is None:
-        if rule.permission == ADMINISTER and not can(person, ADMINISTER):
+        if not can_somewhere(person, rule.permission):
             abort(403)
         return
     platform_id = rule.platform_of(view_args or {})

@@ -25,6 +25,8 @@ from .clock import utcnow
 class Purpose(StrEnum):
     CONFIRM = "endorsement-confirm"
     WITHDRAW = "endorsement-withdraw"
+    INVITATION = "account-invitation"
+    PASSWORD_RESET = "account-password-reset"
 
 
 class TokenInvalid(Exception):
