@@ -63,7 +63,7 @@ def revise(letter, coordinator, **changes) -> Revision:
 def test_signed_letter_has_letterhead_date_addressee_text_closing_and_signature(client, clock, letter):
     html = signed(client, letter)
 
-    assert f'<p class="letterhead__name">{PLATFORM}</p>' in html
+    assert f'<p class="letterhead__name" dir="auto">{PLATFORM}</p>' in html
     assert '<p class="letterhead__date">28 November 2026</p>' in html
     assert '<p class="addressee">H.E. the President of the Republic</p>' in html
     assert '<h1 class="subject">Ratify the OP-ICESCR</h1>' in html
