@@ -19,6 +19,7 @@ from .platforms import rules as platforms
 from .platforms.rules import find_platform
 from .core.extensions import db
 from .endorsements.notifications import send_digests as queue_digests
+from .letters import rules as letters
 from .outbox.delivery import deliver_due
 from .outbox.outbox import mail_server_configured
 
@@ -26,7 +27,8 @@ BATCH = 100  # deliver_due's default limit
 
 
 def register(app: Flask) -> None:
-    for command in (init_db, create_admin, create_coordinator, create_platform, demo, send_mail, send_digests):
+    for command in (init_db, create_admin, create_coordinator, create_platform, demo, send_mail, send_digests,
+                    close_due_letters):
         app.cli.add_command(command)
 
 
@@ -116,6 +118,7 @@ def demo() -> None:
     result = load_demo()
     click.echo("")
     click.echo("=" * 64)
+    click.echo(f"  Campaign:     {current_app.config['BASE_URL']}/  (three platforms, their letters and the map)")
     click.echo(f"  Demo letter:  {current_app.config['BASE_URL']}/{result.letter.platform.slug}/{result.letter.slug}")
     click.echo(f"  Coordinator:  {current_app.config['BASE_URL']}/coordinator/sign-in")
     click.echo(f"      email:    {result.email}")
@@ -178,3 +181,14 @@ def send_digests() -> None:
         click.echo("No new endorsements to report.")
     for slug, count in sent.items():
         click.echo(f"{slug}: digest of {count} new endorsement{'s' if count != 1 else ''} queued.")
+
+
+@click.command("close-due-letters")
+def close_due_letters() -> None:
+    """Close the open letters whose deadline has passed (run it from cron; safe to repeat)."""
+    closed = letters.close_due_letters()
+    if not closed:
+        click.echo("No open letter is past its deadline.")
+    for letter in closed:
+        click.echo(f"Closed {letter.platform.slug}/{letter.slug} (deadline {letter.deadline.isoformat()}): "
+                   f"{letter.title}")

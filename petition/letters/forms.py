@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -18,7 +20,17 @@ from wtforms.validators import (
 )
 
 from ..core.choices import LANGUAGES
-from ..core.forms import Form, options
+from ..core.forms import Form, options, reject_blank_name
+from .delivery import (
+    MAX_ATTACHMENT_BYTES,
+    METHOD_LABELS,
+    Attachment,
+    DeliveryDetails,
+    DeliveryError,
+    ResponseDetails,
+    attachment_from,
+    future_date_problem,
+)
 from .rules import LetterDraft, is_valid_slug
 
 NOTIFY_CHOICES = [
@@ -104,7 +116,101 @@ class NewLetterForm(LetterForm):
                            validators=[DataRequired("Choose the platform of this letter.")])
 
     def offer(self, platforms) -> NewLetterForm:
-        self.platform.choices = [(platform.id, platform.name) for platform in platforms]
+        self.platform.choices = [SelectChoice(platform.id, platform.name) for platform in platforms]
         if len(platforms) == 1 and self.platform.data is None:
             self.platform.data = platforms[0].id
         return self
+
+
+# -- addressees, deliveries, responses ----------------------------------------------------
+
+
+def not_in_the_future(form, field) -> None:
+    problem = field.data and future_date_problem(field.data)
+    if problem:
+        raise ValidationError(problem)
+
+
+class AddresseeForm(Form):
+    name = StringField(
+        "Name",
+        description='As on the envelope, for example "Chair, National Human Rights Commission".',
+        validators=[DataRequired("Enter who the letter is delivered to."),
+                    Length(max=300, message="Keep this under 300 characters."), reject_blank_name],
+    )
+
+
+class MoveForm(Form):
+    direction = SelectField(choices=options([("up", "Up"), ("down", "Down")]), validate_choice=True)
+
+
+class DeliveryForm(Form):
+    delivered_on = DateField("Date of delivery", description="For example 2026-12-03.",
+                             validators=[DataRequired("Enter the date of the delivery, like 2026-12-03."),
+                                         not_in_the_future])
+    method = SelectField("How it was delivered", choices=options(list(METHOD_LABELS.items()), "Choose one"),
+                         validators=[DataRequired("Choose how the letter was delivered.")], validate_choice=False)
+    delivered_by = StringField("Delivered by (optional)", description="Who handed it over, for the record.",
+                               validators=[Optional(), Length(max=200, message="Keep this under 200 characters.")])
+    reference = StringField(
+        "Reference (optional)",
+        description="A receipt or registry number, a tracking number, the meeting it was handed over at.",
+        validators=[Optional(), Length(max=300, message="Keep the reference under 300 characters.")],
+    )
+
+    def validate_method(self, field) -> None:
+        if field.data and field.data not in METHOD_LABELS:
+            raise ValidationError("Choose how the letter was delivered.")
+
+    def details(self) -> DeliveryDetails:
+        return DeliveryDetails(delivered_on=self.delivered_on.data, method=self.method.data,
+                               delivered_by=self.delivered_by.data or "", reference=self.reference.data or "")
+
+    def show(self, error: DeliveryError) -> None:
+        """Put a refusal of the rules beside the field it is about."""
+        getattr(self, error.field or "delivered_on").errors.append(str(error))
+
+
+class ResponseForm(Form):
+    addressee = SelectField("From", validate_choice=False, validators=[DataRequired("Choose who responded.")])
+    received_on = DateField("Date of the response", description="For example 2027-01-20.",
+                            validators=[DataRequired("Enter the date of the response, like 2027-01-20."),
+                                        not_in_the_future])
+    summary = TextAreaField(
+        "Summary",
+        description="What they said, in a few sentences. It is shown on the letter's public page.",
+        validators=[DataRequired("Write a summary of the response."),
+                    Length(max=5000, message="Keep the summary under 5,000 characters.")],
+        render_kw={"rows": 6},
+    )
+    checked_attachment: Attachment | None = None
+    attachment = FileField(
+        "The response itself (optional)",
+        description="A PDF, PNG or JPEG file of at most 1 MB. It can be downloaded from the public page.",
+    )
+
+    def offer(self, addressees) -> ResponseForm:
+        self.addressee.choices = [SelectChoice(str(a.id), a.name) for a in addressees]
+        if len(addressees) == 1 and not self.is_submitted():
+            self.addressee.data = str(addressees[0].id)
+        return self
+
+    def validate_addressee(self, field) -> None:
+        if field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError("Choose one of the addressees the letter was delivered to.")
+
+    def validate_attachment(self, field) -> None:
+        self.checked_attachment = None
+        if field.data:
+            try:
+                content = field.data.read(MAX_ATTACHMENT_BYTES + 1)  # one byte more tells it is too large
+                self.checked_attachment = attachment_from(content, field.data.filename or "")
+            except DeliveryError as error:
+                raise ValidationError(str(error)) from None
+
+    def details(self) -> ResponseDetails:
+        return ResponseDetails(addressee_id=int(self.addressee.data), received_on=self.received_on.data,
+                               summary=self.summary.data, attachment=self.checked_attachment)
+
+    def show(self, error: DeliveryError) -> None:
+        getattr(self, error.field or "summary").errors.append(str(error))

@@ -1,4 +1,4 @@
-"""Letters: drafting, publishing, revising and closing."""
+"""Letters: drafting, publishing, revising and closing (by hand, or at the deadline)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -118,10 +118,14 @@ def update_letter(letter: Letter, draft: LetterDraft, coordinator: Coordinator |
         if _slug_taken(letter.platform_id, draft.slug, letter.id):
             raise SlugTaken(draft.slug)
         letter.slug = draft.slug
+    written_to = letter.addressee
     _apply(letter, draft)
-    first = letter.addressees[0] if letter.addressees else None
-    if first is not None and first.delivery is None:
-        first.name = draft.addressee  # the letter's own addressee is the first to deliver it to
+    if draft.addressee != written_to:
+        # The addressee the letter was written to follows its text, wherever the
+        # list puts it, until it is delivered to (the record keeps that name).
+        same = next((a for a in letter.addressees if a.name == written_to and a.delivery is None), None)
+        if same is not None:
+            same.name = draft.addressee
     revision = None
     if not letter.is_draft:
         current = letter.current_revision
@@ -192,10 +196,44 @@ def close_letter(letter: Letter, coordinator: Coordinator | None) -> None:
 
 
 def reopen_letter(letter: Letter, coordinator: Coordinator | None) -> None:
+    """Take endorsements again. Not once delivered: the delivered list is the
+    record; not past the deadline, which would close it again at once."""
+    if letter.is_delivered:
+        raise LetterError("A delivered letter cannot be reopened: its endorsements are on record as delivered.")
+    if letter.is_closed and letter.deadline_passed():
+        raise LetterError("The deadline has passed: move it to a later day before reopening the letter.")
     if not letter.is_closed or not _change_status(letter, LetterStatus.CLOSED, LetterStatus.OPEN, closed_at=None):
         raise LetterError("Only a closed letter can be reopened.")
     _audit("letter.reopened", letter, coordinator)
     db.session.commit()
+
+
+def deadline_end(deadline: date) -> datetime:
+    """The moment endorsements stop: the end of the deadline day (UTC)."""
+    return datetime.combine(deadline + timedelta(days=1), time.min)
+
+
+def close_if_due(letter: Letter, now: datetime | None = None) -> bool:
+    """Close an open letter whose deadline has passed, as of the end of its deadline
+    day. A compare-and-set: of several readers at once one closes it, the others
+    find it closed. True when this call closed it."""
+    now = now or utcnow()
+    if not (letter.is_open and letter.deadline_passed(now)):
+        return False
+    if not _change_status(letter, LetterStatus.OPEN, LetterStatus.CLOSED, closed_at=deadline_end(letter.deadline)):
+        return False
+    _audit("letter.closed", letter, None, "deadline")
+    db.session.commit()
+    return True
+
+
+def close_due_letters(now: datetime | None = None) -> list[Letter]:
+    """Close every open letter past its deadline (for cron); the ones this run
+    closed. Running it again closes nothing more."""
+    now = now or utcnow()
+    due = db.session.scalars(select(Letter).where(Letter.status == LetterStatus.OPEN, Letter.deadline < now.date())
+                             .order_by(Letter.id)).all()
+    return [letter for letter in due if close_if_due(letter, now)]
 
 
 def letters_of(platform_ids: Iterable[int] | None) -> list[Letter]:
@@ -223,12 +261,15 @@ def public_letters(platform: Platform | None = None) -> list[Letter]:
 
 def find_public_letter(platform_slug: str, slug: str) -> Letter | None:
     """A letter that is not a draft, by its platform's slug and its own; drafts and
-    malformed slugs are not found."""
+    malformed slugs are not found. A letter past its deadline is closed as it is read."""
     if not (is_valid_slug(slug) and is_valid_slug(platform_slug)):
         return None
-    return db.session.scalar(
+    letter = db.session.scalar(
         select(Letter).join(Platform).where(Platform.slug == platform_slug, Letter.slug == slug,
                                             Letter.status != LetterStatus.DRAFT))
+    if letter is not None:
+        close_if_due(letter)
+    return letter
 
 
 def find_letter_by_old_address(slug: str) -> Letter | None:
