@@ -1,9 +1,11 @@
 """The coalition's public overview: every national platform's letters on one world map.
 
-Pure functions and data, no database and no Flask: the page that shows the map
-passes in each country's status and gets back an inline SVG (worldmap), and
+regions and worldmap are pure functions and data, no database and no Flask: the
+page passes in each country's status and gets back an inline SVG (worldmap), and
 filters by UN region or regional mechanism (regions). data/ holds the snapshots
-these read, made by build_map_data.py.
+these read, made by build_map_data.py. campaign reads the public letters in a
+fixed number of queries, cache keeps them until they change, document is the
+public JSON, and views the pages ("/", "/<platform>/", "/overview.json").
 """
 
 from petition.overview.regions import REGIONS, Region, countries_in, region_named, regions_of, un_member_states

@@ -151,7 +151,9 @@ def world_map_svg(status_by_country: Mapping[str, str], *, title: str, labels: M
     description is the text a screen reader reads after the title; by default a count
     of countries per status. names overrides country names (e.g. translations).
     focus, a collection of codes (e.g. ``countries_in("mechanism:asean")``), zooms the
-    viewBox onto them and gives every other country the class ``outside``.
+    viewBox onto them and gives every other country the class ``outside``; an outside
+    country without a status is titled with its name alone (the caller may have
+    passed in only the focused countries' statuses).
     element_id prefixes the ids of the title, the description and the stripes pattern
     (``#world-map-stripes`` by default): make it unique in the page.
     The result has no style attribute, no <style> and no <script>.
@@ -174,10 +176,15 @@ def world_map_svg(status_by_country: Mapping[str, str], *, title: str, labels: M
         classes = ["country", f"status-{status}"]
         if entry.get("marker"):
             classes.append("small-state")
-        if focused is not None and code not in focused:
+        outside = focused is not None and code not in focused
+        if outside:
             classes.append("outside")
         name = (names or {}).get(code) or country_name(code) or code
+        # Outside the focus the map says nothing about a country: its status may not have been passed in.
+        hover = escape(name)
+        if not (outside and status == NO_LETTER):
+            hover += f": {escape(_label(status, labels))}"
         lines.append(f'<path class="{" ".join(classes)}" data-country="{code}" d="{entry["d"]}">'
-                     f'<title>{escape(name)}: {escape(_label(status, labels))}</title></path>')
+                     f'<title>{hover}</title></path>')
     lines.append("</svg>")
     return "\n".join(lines)
