@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -14,9 +15,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, func, inspect, select, text
 
 from petition.core.extensions import db
+from petition.letters.rules import close_letter
 from petition.models import Coordinator, Endorsement, Letter, Platform, Revision
 
-from conftest import _postgres_url, add_endorsement, csrf_from, everything_stored
+from conftest import _postgres_url, visible_text, add_endorsement, csrf_from, everything_stored, make_letter
 
 LONG_PASSWORD = "a long enough password"
 
@@ -124,9 +126,10 @@ class TestInitDbOnAFreshDatabase:
         assert schema_version() == [migrations_head(app)]
         assert [c.email for c in coordinators()][:1] == ["old@example.org"]
         long_name = "한국" * 150  # decomposes to a key longer than the 300-character name
-        assert db.session.scalar(select(func.count()).select_from(Letter)) == 1
-        letter = db.session.scalar(select(Letter))
+        assert db.session.scalar(select(func.count()).select_from(Letter)) == 3, "the demo's three letters"
+        letter = db.session.scalar(select(Letter).order_by(Letter.id))
         assert add_endorsement(letter, long_name).organisation_key
+
 
 class TestUpgradingFromTheFirstRelease:
     """Migration 0003 recomputes organisation keys, which now ignore invisible
@@ -378,14 +381,22 @@ def test_demo_loads_the_sample_campaign_and_prints_a_working_sign_in(app, runner
     assert "https://letters.example.org/coordinator/sign-in" in result.output
     email, password = printed_sign_in(result.output)
     assert signs_in(app, email, password)
-    [letter] = db.session.scalars(select(Letter)).all()
-    assert (letter.slug, letter.status) == ("ratify-op-icescr", "open")
-    assert len(db.session.scalars(select(Revision)).all()) == 1
-    statuses = sorted(e.status for e in db.session.scalars(select(Endorsement)))
+    letters = {(l.platform.slug, l.slug): l for l in db.session.scalars(select(Letter))}
+    platforms = {p.slug: (p.country, p.default_language) for p in db.session.scalars(select(Platform))}
+    assert platforms == {"malaysia": ("MY", "en"), "senegal": ("SN", "fr"), "lebanon": ("LB", "ar")}
+    assert {key: letter.status for key, letter in letters.items()} == {
+        ("malaysia", "ratify-op-icescr"): "open", ("senegal", "ratifiez-le-protocole"): "delivered",
+        ("lebanon", "sadiqu-ala-al-protocol"): "closed"}
+    statuses = sorted(e.status for e in db.session.scalars(
+        select(Endorsement).where(Endorsement.letter_id == letters[("malaysia", "ratify-op-icescr")].id)))
     assert statuses.count("published") >= 3 and "confirmed" in statuses, "endorsements to list and to approve"
     page = client.get("/malaysia/ratify-op-icescr").get_data(as_text=True)
     assert "Coalition for Housing Rights" in page
     assert 'name="organisation"' in page, "the demo letter is open for endorsements"
+    delivered = visible_text(client.get("/senegal/ratifiez-le-protocole").get_data(as_text=True))
+    assert "Delivered on" in delivered and "consultation interministérielle" in delivered
+    overview = visible_text(client.get("/").get_data(as_text=True))
+    assert "3 letters in 3 countries, 1 delivered." in overview
 
 
 def test_demo_can_run_again_without_duplicating_anything(app, runner):
@@ -397,8 +408,8 @@ def test_demo_can_run_again_without_duplicating_anything(app, runner):
 
     assert second.exit_code == 0, second.output
     db.session.expire_all()
-    assert len(db.session.scalars(select(Letter)).all()) == 1
-    assert len(db.session.scalars(select(Revision)).all()) == 1
+    assert len(db.session.scalars(select(Letter)).all()) == 3
+    assert len(db.session.scalars(select(Revision)).all()) == 3
     assert sorted((e.id, e.status) for e in db.session.scalars(select(Endorsement))) == endorsements
     assert [c.email for c in coordinators()] == [printed_sign_in(second.output)[0]]
     assert signs_in(app, *printed_sign_in(second.output)), "the password printed last is the one that works"
@@ -420,3 +431,25 @@ def test_send_mail_refuses_a_bad_interval_with_a_message(runner, interval):
 
     assert result.exit_code == 2
     assert "Invalid value for '--interval'" in result.output
+
+
+def test_close_due_letters_closes_the_letters_past_their_deadline_once(app, runner, coordinator, clock):
+    due = make_letter(coordinator, title="Past its deadline", deadline=date(2026, 11, 30))
+    make_letter(coordinator, title="Deadline today", deadline=date(2026, 12, 1))
+    make_letter(coordinator, title="No deadline")
+    closed = make_letter(coordinator, title="Closed by hand", deadline=date(2026, 11, 29))
+    close_letter(closed, coordinator)
+    make_letter(coordinator, publish=False, title="A draft", deadline=date(2026, 11, 29))
+    clock.advance(days=3)  # 1 December 2026
+
+    first = runner.invoke(args=["close-due-letters"])
+    second = runner.invoke(args=["close-due-letters"])
+
+    assert first.exit_code == 0 and second.exit_code == 0
+    assert first.output == f"Closed national/{due.slug} (deadline 2026-11-30): Past its deadline\n"
+    assert second.output == "No open letter is past its deadline.\n"
+    db.session.expire_all()
+    statuses = {letter.title: (letter.status, letter.closed_at) for letter in db.session.scalars(select(Letter))}
+    assert statuses["Past its deadline"] == ("closed", datetime(2026, 12, 1))
+    assert statuses["Deadline today"][0] == statuses["No deadline"][0] == "open"
+    assert statuses["Closed by hand"][0] == "closed" and statuses["A draft"][0] == "draft"

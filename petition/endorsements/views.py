@@ -26,6 +26,7 @@ from ..core.names import email_key
 from ..core.text import render_markdown
 from ..core.tokens import TokenExpired, TokenInvalid
 from ..letters.models import Letter
+from ..letters.delivery import letter_record
 from ..letters.rules import find_public_letter, letter_counts
 from ..public import bp as public
 from . import errors, links, moderation, submitting
@@ -51,6 +52,7 @@ def _letter_page(letter, form: EndorseForm, status: int = 200):
         country=country,
         countries=listed_countries(letter),
         share_url=public_url("public.letter", **letter.route),
+        record=letter_record(letter),
     ), status
 
 

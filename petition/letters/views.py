@@ -1,11 +1,11 @@
-"""Letters: the public index, and the coordinators' drafting, publishing and closing."""
+"""Letters: old addresses, and the coordinators' drafting, publishing and closing."""
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..accounts.permissions import Permission, platform_ids
+from ..accounts.permissions import Permission, can, platform_ids
 from ..coordinator import bp as coordinator
 from ..core.extensions import db
 from ..core.forms import ActionForm
@@ -15,12 +15,12 @@ from ..endorsements import moderation
 from ..endorsements.forms import ModerationForm
 from ..endorsements.listing import page_number
 from ..endorsements.models import EndorsementStatus
-from ..platforms.rules import find_platform, platforms_among
+from ..platforms.rules import platforms_among
 from ..public import bp as public
-from . import rules
+from . import delivery, rules
 from .forms import LetterForm, NewLetterForm
 from .models import Letter
-from .rules import find_letter_by_old_address, letter_counts, public_letters
+from .rules import find_letter_by_old_address, letter_counts
 
 ENDORSEMENT_FILTERS = ("all", *EndorsementStatus)
 
@@ -30,22 +30,9 @@ def editable_platforms(person) -> list:
 
 
 def _letter_or_404(letter_id: int) -> Letter:
-    return db.get_or_404(Letter, letter_id)
-
-
-@public.get("/")
-def index():
-    letters = public_letters()
-    return render_template("public/index.html", letters=letters, platform=None,
-                           counts={letter.id: letter_counts(letter) for letter in letters})
-
-
-@public.get("/<platform:platform>/")
-def platform_page(platform: str):
-    found = found_or_404(find_platform(platform))
-    letters = public_letters(found)
-    return render_template("public/index.html", letters=letters, platform=found,
-                           counts={letter.id: letter_counts(letter) for letter in letters})
+    letter = db.get_or_404(Letter, letter_id)
+    rules.close_if_due(letter)  # a letter past its deadline shows as closed here too
+    return letter
 
 
 @public.route("/letters/<slug>", methods=["GET", "HEAD", "POST"])
@@ -130,7 +117,9 @@ def letter(letter_id: int):
     return render_template("coordinator/letter.html", letter=letter, counts=letter_counts(letter),
                            endorsements=page, shown=shown, filters=ENDORSEMENT_FILTERS, awaiting=awaiting,
                            body=render_markdown(letter.body), action_form=ActionForm(),
-                           moderation_form=ModerationForm())
+                           moderation_form=ModerationForm(), record=delivery.letter_record(letter),
+                           delivery_methods=delivery.METHOD_LABELS,
+                           can_edit=can(current_user, Permission.EDIT, letter.platform_id))
 
 
 def _letter_action(letter_id: int, action, done: str):
