@@ -873,3 +873,30 @@ def test_anonymous_visitors_reach_no_delivery_page(client, coordinator, clock, c
         posted = client.post(path, data={**DELIVERY, "name": "Sneaked in", "csrf_token": csrf()})
         assert posted.headers["Location"].startswith("/coordinator/sign-in")
     assert everything_stored() == before
+
+
+# -- the whole way: from the coordinator's forms to the public page and the coalition's overview ------
+
+
+def test_deliveries_to_two_addressees_and_a_response_appear_on_the_public_page_and_the_overview(
+        client, signed_in, clock):
+    letter = closed_letter(signed_in, clock, title="Ratify the OP-ICESCR")
+    president = addressees_of(letter)[0]
+    commission = add_second_addressee(letter)
+
+    assert post_delivery(client, letter, president).status_code == 302
+    assert post_delivery(client, letter, commission, method="email", reference="").status_code == 302
+    assert post_response(client, letter, president).status_code == 302
+
+    page = visible_text(public_page(client, letter))
+    assert "Delivered on 3 December 2026 to H.E. the President of the Republic" in page
+    assert "Delivered on 3 December 2026 to Chair, National Human Rights Commission" in page
+    assert "The Office of the President thanks the platform and will consult the Ministry." in page
+    overview = visible_text(client.get("/").get_data(as_text=True))
+    assert "Delivered on 3 December 2026, to 2 addressees" in overview
+    assert "The Office of the President thanks the platform" in overview
+    data = client.get("/overview.json").get_json()
+    [entry] = [e for e in data["letters"] if e["title"] == "Ratify the OP-ICESCR"]
+    assert (entry["status"], entry["delivered_on"]) == ("delivered", "2026-12-03")
+    assert [r["summary"] for r in entry["responses"]] == [
+        "The Office of the President thanks the platform and will consult the Ministry."]

@@ -10,7 +10,7 @@ from ..accounts.models import Coordinator
 from ..core.clock import utcnow
 from ..core.extensions import db
 from ..core.links import public_url
-from ..letters.models import Letter, LetterStatus
+from ..letters.models import Letter, LetterStatus, Notify
 from ..outbox.outbox import queue_message
 from .models import Endorsement, EndorsementStatus
 
@@ -24,7 +24,7 @@ def _coordinators() -> list[Coordinator]:
 def queue_new_endorsement_notice(endorsement: Endorsement) -> None:
     """In the caller's transaction: one email per coordinator, if the letter asks for it."""
     letter = endorsement.letter
-    if letter.notify != "each":
+    if letter.notify != Notify.EACH:
         return
     for coordinator in _coordinators():
         queue_message(
@@ -47,7 +47,7 @@ def send_digests(now: datetime | None = None) -> dict[str, int]:
     letter's digest and its new watermark are committed together."""
     now = now or utcnow()
     sent: dict[str, int] = {}
-    letters = db.session.scalars(select(Letter).where(Letter.notify == "digest", Letter.status != LetterStatus.DRAFT))
+    letters = db.session.scalars(select(Letter).where(Letter.notify == Notify.DIGEST, Letter.status != LetterStatus.DRAFT))
     for letter in list(letters):
         # After a digest, what came strictly later; before the first, everything.
         after_last = Endorsement.confirmed_at > letter.last_digest_at if letter.last_digest_at else true()

@@ -31,12 +31,13 @@ from .delivery import (
     attachment_from,
     future_date_problem,
 )
+from .models import Notify
 from .rules import LetterDraft, is_valid_slug
 
 NOTIFY_CHOICES = [
-    ("none", "No emails"),
-    ("each", "An email for each new confirmed endorsement"),
-    ("digest", "A daily digest"),
+    (Notify.NONE, "No emails"),
+    (Notify.EACH, "An email for each new confirmed endorsement"),
+    (Notify.DIGEST, "A daily digest"),
 ]
 
 
@@ -50,7 +51,7 @@ class LetterForm(Form):
                                              Length(max=200, message="Keep the title under 200 characters.")])
     slug = StringField(
         "Web address (optional)",
-        description="The end of the letter's public link, /letters/… Leave empty to make one from the title. "
+        description="The end of the letter's public link, /<platform>/… Leave empty to make one from the title. "
                     "It cannot change once the letter is published.",
         validators=[Optional(), Length(max=80, message="Keep it under 80 characters."), valid_slug],
     )
@@ -84,7 +85,7 @@ class LetterForm(Form):
     deadline = DateField("Deadline (optional)", description="Endorsements close at the end of this day (UTC).",
                          validators=[Optional()])
     requires_approval = BooleanField("Approve each endorsement before it is listed publicly")
-    notify = SelectField("Tell me about new endorsements", choices=options(NOTIFY_CHOICES), default="none")
+    notify = SelectField("Tell me about new endorsements", choices=options(NOTIFY_CHOICES), default=Notify.NONE)
     revision_note = StringField(
         "What changed (optional)",
         description="Kept with the new revision of the text, for the record.",

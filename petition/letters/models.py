@@ -28,6 +28,14 @@ class LetterStatus(StrEnum):
     DELIVERED = "delivered"  # closed, and handed to at least one addressee
 
 
+class Notify(StrEnum):
+    """What coordinators are told about new endorsements of a letter."""
+
+    NONE = "none"
+    EACH = "each"  # an email for each confirmed endorsement
+    DIGEST = "digest"  # a daily digest (send-digests, from cron)
+
+
 class DeliveryMethod(StrEnum):
     HAND = "hand"
     POST = "post"
@@ -66,7 +74,7 @@ class Letter(db.Model):
         CheckConstraint(_in(LetterStatus).format(column="status"), name="status"),
         UniqueConstraint("platform_id", "slug", name="uq_letters_platform_slug"),
         CheckConstraint("goal IS NULL OR goal > 0", name="goal_positive"),
-        CheckConstraint("notify IN ('none', 'each', 'digest')", name="notify"),
+        CheckConstraint(_in(Notify).format(column="notify"), name="notify"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,7 +90,7 @@ class Letter(db.Model):
     goal: Mapped[int | None]
     deadline: Mapped[date | None]
     requires_approval: Mapped[bool] = mapped_column(default=False)
-    notify: Mapped[str] = mapped_column(String(10), default="none")
+    notify: Mapped[str] = mapped_column(String(10), default=Notify.NONE)
     last_digest_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -17,7 +17,7 @@ from ..core.clock import utcnow
 from ..core.extensions import db
 from ..endorsements.models import Endorsement, EndorsementStatus
 from ..platforms.models import Platform
-from .models import TEXT_FIELDS, Addressee, Letter, LetterStatus, Revision, text_fingerprint
+from .models import Addressee, Letter, LetterStatus, Notify, Revision, TEXT_FIELDS, text_fingerprint
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -50,7 +50,7 @@ class LetterDraft:
     goal: int | None = None
     deadline: date | None = None
     requires_approval: bool = False
-    notify: str = "none"
+    notify: str = Notify.NONE
 
 
 def slugify(text: str, max_length: int = 60) -> str:
