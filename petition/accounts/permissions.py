@@ -75,14 +75,14 @@ class Rule:
     platform_of: Callable[[dict], int | None] | None = None
 
 
-def _letter_platform(view_args: dict) -> int | None:
+def letter_platform(view_args: dict) -> int | None:
     from ..letters.models import Letter
 
     letter = db.session.get(Letter, view_args["letter_id"])
     return letter.platform_id if letter else None
 
 
-def _message_platform(view_args: dict) -> int | None:
+def message_platform(view_args: dict) -> int | None:
     from ..letters.models import Letter
     from ..outbox.models import OutboxMessage
 
@@ -92,7 +92,7 @@ def _message_platform(view_args: dict) -> int | None:
     return db.session.get(Letter, message.letter_id).platform_id
 
 
-def _platform_by_slug(view_args: dict) -> int | None:
+def platform_by_slug(view_args: dict) -> int | None:
     from ..platforms.rules import find_platform
 
     platform = find_platform(view_args["platform_slug"])
@@ -103,23 +103,23 @@ READ, EDIT, ADMINISTER = Permission.READ, Permission.EDIT, Permission.ADMINISTER
 ACCESS: dict[str, Rule] = {
     "coordinator.dashboard": Rule(READ),
     "coordinator.new_letter": Rule(EDIT),  # the form offers only platforms the person may edit
-    "coordinator.letter": Rule(READ, _letter_platform),
-    "coordinator.edit_letter": Rule(EDIT, _letter_platform),
-    "coordinator.preview_letter": Rule(READ, _letter_platform),
-    "coordinator.revisions": Rule(READ, _letter_platform),
-    "coordinator.publish_letter": Rule(EDIT, _letter_platform),
-    "coordinator.close_letter": Rule(EDIT, _letter_platform),
-    "coordinator.reopen_letter": Rule(EDIT, _letter_platform),
-    "coordinator.moderate": Rule(EDIT, _letter_platform),
-    "coordinator.endorsements_csv_export": Rule(READ, _letter_platform),
+    "coordinator.letter": Rule(READ, letter_platform),
+    "coordinator.edit_letter": Rule(EDIT, letter_platform),
+    "coordinator.preview_letter": Rule(READ, letter_platform),
+    "coordinator.revisions": Rule(READ, letter_platform),
+    "coordinator.publish_letter": Rule(EDIT, letter_platform),
+    "coordinator.close_letter": Rule(EDIT, letter_platform),
+    "coordinator.reopen_letter": Rule(EDIT, letter_platform),
+    "coordinator.moderate": Rule(EDIT, letter_platform),
+    "coordinator.endorsements_csv_export": Rule(READ, letter_platform),
     "coordinator.outbox": Rule(READ),
-    "coordinator.outbox_message": Rule(READ, _message_platform),
-    "coordinator.retry_outbox_message": Rule(EDIT, _message_platform),
+    "coordinator.outbox_message": Rule(READ, message_platform),
+    "coordinator.retry_outbox_message": Rule(EDIT, message_platform),
     # People: coordinators manage the people of their platforms; administrators everyone's.
     "coordinator.people": Rule(EDIT),  # shows only the platforms the person coordinates
     "coordinator.invite_person": Rule(EDIT),  # offers only the platforms the person coordinates
-    "coordinator.change_role": Rule(EDIT, _platform_by_slug),
-    "coordinator.remove_role": Rule(EDIT, _platform_by_slug),
+    "coordinator.change_role": Rule(EDIT, platform_by_slug),
+    "coordinator.remove_role": Rule(EDIT, platform_by_slug),
     "coordinator.deactivate_person": Rule(ADMINISTER),
     "coordinator.reactivate_person": Rule(ADMINISTER),
 }

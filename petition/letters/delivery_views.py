@@ -8,7 +8,7 @@ import io
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from ..accounts.permissions import Permission, Rule, _letter_platform, register
+from ..accounts.permissions import Permission, Rule, letter_platform, register
 from ..coordinator import bp as coordinator
 from ..core.extensions import db
 from ..core.forms import ActionForm
@@ -30,7 +30,7 @@ for endpoint, permission in {
     "record_response": Permission.EDIT,
     "remove_response": Permission.EDIT,
 }.items():
-    register(f"coordinator.{endpoint}", Rule(permission, _letter_platform))
+    register(f"coordinator.{endpoint}", Rule(permission, letter_platform))
 
 
 def _letter(letter_id: int) -> Letter:

@@ -7,7 +7,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from ..accounts import permissions
-from ..accounts.permissions import ADMINISTER, EDIT, READ, Rule, _platform_by_slug, can, platform_ids
+from ..accounts.permissions import ADMINISTER, EDIT, READ, Rule, platform_by_slug, can, platform_ids
 from ..coordinator import bp as coordinator
 from ..core.http import found_or_404
 from ..core.links import public_url
@@ -27,8 +27,8 @@ SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 permissions.register("coordinator.platforms", Rule(READ))  # lists only the platforms the person may see
 permissions.register("coordinator.new_platform", Rule(ADMINISTER))
-permissions.register("coordinator.platform_settings", Rule(READ, _platform_by_slug))
-permissions.register("coordinator.edit_platform_settings", Rule(EDIT, _platform_by_slug))
+permissions.register("coordinator.platform_settings", Rule(READ, platform_by_slug))
+permissions.register("coordinator.edit_platform_settings", Rule(EDIT, platform_by_slug))
 
 
 @coordinator.url_value_preprocessor
