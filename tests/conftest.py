@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from flask import g, request_started
 from sqlalchemy import create_engine, select, text
+from werkzeug.test import encode_multipart
 
 from petition import create_app
 from petition.accounts.rules import create_coordinator
@@ -163,6 +164,22 @@ def csrf_from(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
+def post_multipart(client, path: str, data, **request_options):
+    """Post a form as multipart/form-data, as a browser sends a form with a file.
+    Encoded here, in memory: the test client would spool a large body to a
+    temporary file it never closes."""
+    boundary, body = encode_multipart(data)
+    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}",
+                       **request_options)
+
+
+def sign_in_with_password(client, email: str) -> None:
+    """Sign in through the form, with the tests' PASSWORD, and expect it to work."""
+    token = csrf_from(client.get("/coordinator/sign-in").get_data(as_text=True))
+    response = client.post("/coordinator/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+
+
 @pytest.fixture
 def csrf(client):
     """The CSRF token of this client's session, read from a real form."""
@@ -278,6 +295,16 @@ def endorse(client):
 
 
 # -- what people see -----------------------------------------------------------------------
+
+
+def html_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def flashes(html: str) -> list[str]:
+    """The flash messages shown on a page, in order."""
+    found = re.findall(r'<div class="flash flash--\w+"[^>]*>(.*?)</div>', html, re.S)
+    return [unescape(text).strip() for text in found]
 
 
 def visible_text(html: str) -> str:
@@ -402,14 +429,19 @@ class SMTPServer:
     received: list[ReceivedMail] = field(default_factory=list)
 
 
-class _Recorder:
+class Recorder:
+    """An aiosmtpd handler that records every message it receives on its server."""
+
     def __init__(self, server: SMTPServer):
         self.server = server
 
-    async def handle_DATA(self, smtp, session, envelope):
+    def record(self, envelope) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
         self.server.received.append(ReceivedMail(list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
+
+    async def handle_DATA(self, smtp, session, envelope):
+        return self.record(envelope)
 
 
 def free_port() -> int:
@@ -424,7 +456,7 @@ def smtp_server():
     from aiosmtpd.controller import Controller
 
     server = SMTPServer("127.0.0.1", free_port())
-    controller = Controller(_Recorder(server), hostname=server.host, port=server.port)
+    controller = Controller(Recorder(server), hostname=server.host, port=server.port)
     controller.start()
     yield server
     controller.stop()

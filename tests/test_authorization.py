@@ -8,6 +8,7 @@ Every test also runs on PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -316,6 +317,20 @@ def test_a_viewer_reads_what_coordinators_read_and_no_page_meant_for_changing(ap
         if reads:
             assert 200 in statuses, f"the viewer reads {endpoint} at one of its addresses at least: {statuses}"
             assert 403 not in statuses, (endpoint, statuses)
+
+
+def test_a_viewer_reads_an_email_in_the_outbox_without_the_link_that_acts_for_its_recipient(app, world):
+    """A confirmation link read in the outbox would let a read-only viewer confirm
+    (and, from the thank-you email, withdraw) an endorsement in the endorser's name."""
+    confirm_link = re.search(r"https?://\S+/confirm/[\w.-]+", world.a.message.text_body).group(0)
+    viewer, coordinator = sign_in(app, world.a.viewer), sign_in(app, world.a.coordinator)
+
+    page = body(viewer.get(f"/coordinator/outbox/{world.a.message.id}"))
+
+    assert world.a.message.subject in page and "/confirm/" not in page
+    token = confirm_link.rsplit("/", 1)[1]
+    assert token not in page
+    assert token in body(coordinator.get(f"/coordinator/outbox/{world.a.message.id}"))
 
 
 # -- the addresses are real: an administrator opens each page ---------------------------------

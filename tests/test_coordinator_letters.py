@@ -26,6 +26,8 @@ from conftest import (
     csrf_from,
     everything_stored,
     field_error,
+    flashes,
+    html_of,
     make_letter,
     path_of,
     run_at_once,
@@ -39,10 +41,6 @@ WRONG_CREDENTIALS = "The email address or password is not right."
 # -- reading pages ------------------------------------------------------------------------
 
 
-def html_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
 def title_of(html: str) -> str:
     match = re.search(r"<title>(.*?)</title>", html, re.S)
     assert match, "the page has no <title>"
@@ -52,11 +50,6 @@ def title_of(html: str) -> str:
 def field_errors(html: str) -> dict[str, str]:
     return {field_id: unescape(message).strip() for field_id, message in re.findall(
         r'<p class="field-error" id="([\w-]+)-error">(?:<span[^>]*>Error:</span>)?\s*(.*?)</p>', html, re.S)}
-
-
-def flashes(html: str) -> list[str]:
-    found = re.findall(r'<div class="flash flash--\w+"[^>]*>(.*?)</div>', html, re.S)
-    return [unescape(text).strip() for text in found]
 
 
 def input_value(html: str, field_id: str) -> str | None:

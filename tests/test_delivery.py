@@ -12,7 +12,6 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
 from petition.accounts.rules import create_coordinator
 from petition.core.extensions import db
@@ -38,9 +37,13 @@ from conftest import (
     csrf_from,
     everything_stored,
     field_error,
+    flashes,
     follow_link,
+    html_of,
     make_letter,
+    post_multipart,
     run_at_once,
+    sign_in_with_password,
     visible_text,
 )
 
@@ -52,26 +55,11 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 # -- helpers ------------------------------------------------------------------------------
 
 
-def html_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def flashes(html: str) -> list[str]:
-    found = re.findall(r'<div class="flash flash--\w+"[^>]*>(.*?)</div>', html, re.S)
-    return [unescape(text).strip() for text in found]
-
-
 def assert_content_security_policy_kept(html: str) -> None:
     """Nothing the page's CSP would block: no inline style or script."""
     assert not re.search(r"<style|\sstyle=", html)
     assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", html))
     assert not re.search(r"\son[a-z]+=", html)
-
-
-def sign_in(client, email: str) -> None:
-    token = csrf_from(html_of(client.get("/coordinator/sign-in")))
-    response = client.post("/coordinator/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token})
-    assert response.status_code == 302
 
 
 def token(client) -> str:
@@ -130,10 +118,8 @@ def post_response(client, letter, to, attachment=None, **fields):
     if attachment is not None:
         content, name, content_type = attachment
         data["attachment"] = FileStorage(io.BytesIO(content), filename=name, content_type=content_type)
-    # Encoded here, in memory: the test client would spool a large body to a file it never closes.
-    boundary, body = encode_multipart({**data, "csrf_token": token(client)})
-    return client.post(f"/coordinator/letters/{letter.id}/responses/new", data=body,
-                       content_type=f"multipart/form-data; boundary={boundary}")
+    return post_multipart(client, f"/coordinator/letters/{letter.id}/responses/new",
+                          {**data, "csrf_token": token(client)})
 
 
 def file(content: bytes, name: str, content_type: str = "application/octet-stream") -> tuple[bytes, str, str]:
@@ -234,7 +220,7 @@ def test_the_letter_addressee_is_the_first_and_others_follow_in_the_order_chosen
         assert response.status_code == 302
     page = html_of(client.get(path))
 
-    assert f"Chair, National Human Rights Commission added to the addressees." in flashes(page)
+    assert "Chair, National Human Rights Commission added to the addressees." in flashes(page)
     assert_content_security_policy_kept(page)
     assert names_of(letter) == ["H.E. the President of the Republic", "Minister of Foreign Affairs",
                                 "Chair, National Human Rights Commission"]
@@ -476,7 +462,7 @@ def test_coordinators_recording_one_delivery_at_once_record_it_once(app, coordin
     browsers = []
     for _ in range(6):
         browser = app.test_client()
-        sign_in(browser, coordinator.email)
+        sign_in_with_password(browser, coordinator.email)
         browsers.append((browser, token(browser)))
     path = delivery_path(letter, president)
 
@@ -786,8 +772,8 @@ def test_endorsers_who_asked_for_news_get_one_email_per_delivery(client, signed_
     assert message.recipient == VALID_ENDORSEMENT["email"]
     assert message.letter_id == endorsers.id
     assert message.subject == "Delivered: Ratify the OP-ICESCR"
-    assert (f"was delivered to H.E. the President of the Republic on 3 December 2026 (by hand), with the "
-            f"endorsements of 2 organisations.") in message.text_body
+    assert ("was delivered to H.E. the President of the Republic on 3 December 2026 (by hand), with the "
+            "endorsements of 2 organisations.") in message.text_body
     assert f"https://letters.example.org/national/{endorsers.slug}\n" in message.text_body
     assert "Hello Siti Rahman" in message.text_body
     assert f'href="https://letters.example.org/national/{endorsers.slug}"' in message.html_body

@@ -11,7 +11,6 @@ import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
 from email.utils import parseaddr, parsedate_to_datetime
 from html import escape
 from pathlib import Path
@@ -33,7 +32,7 @@ from petition.outbox.outbox import ERASED, queue_message
 from conftest import (
     LINK_PATTERN,
     VALID_ENDORSEMENT,
-    ReceivedMail,
+    Recorder,
     SMTPServer,
     csrf_from,
     follow_link,
@@ -48,21 +47,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 # -- SMTP servers of our own: on a chosen port, stalling, or proving two workers overlap --
-
-
-class Recorder:
-    """Records every message, like the conftest server."""
-
-    def __init__(self, server: SMTPServer):
-        self.server = server
-
-    def record(self, envelope) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.server.received.append(ReceivedMail(list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-    async def handle_DATA(self, smtp, session, envelope):
-        return self.record(envelope)
 
 
 class StallingRecorder(Recorder):

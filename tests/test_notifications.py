@@ -6,17 +6,23 @@ import pytest
 
 from petition.accounts.rules import create_coordinator
 from petition.core.extensions import db
-from petition.models import Letter
+from petition.models import Letter, Role
+from petition.platforms.rules import PlatformDetails, create_platform
 
 from conftest import PASSWORD, confirm_by_link, csrf_from, make_letter, path_of
 
 
 @pytest.fixture
-def coordinators(coordinator):
-    """Two active coordinators and one whose account is switched off."""
-    second = create_coordinator("second@example.org", "Bao Second", PASSWORD)
-    retired = create_coordinator("retired@example.org", "Rui Retired", PASSWORD)
+def coordinators(coordinator, platform):
+    """Two active coordinators of the letter's platform, and people who must hear
+    nothing: a coordinator whose account is switched off, a viewer of the platform,
+    a coordinator of another platform."""
+    second = create_coordinator("second@example.org", "Bao Second", PASSWORD, platform=platform)
+    retired = create_coordinator("retired@example.org", "Rui Retired", PASSWORD, platform=platform)
     retired.active = False
+    create_coordinator("viewer@example.org", "Vi Viewer", PASSWORD, platform=platform, role=Role.VIEWER)
+    kenya = create_platform(PlatformDetails(name="Kenyan Platform", slug="kenya", country="KE"))
+    create_coordinator("kenya@example.org", "Ken Other", PASSWORD, platform=kenya)
     db.session.commit()
     return [coordinator, second]
 
@@ -40,7 +46,7 @@ def notices(outbox) -> list[tuple[str, str]]:
 # -- one email for each new endorsement -----------------------------------------------
 
 
-def test_each_confirmation_notifies_every_active_coordinator(coordinators, clock, confirm, endorse, outbox):
+def test_each_confirmation_notifies_every_active_coordinator_of_the_letters_platform_and_no_one_else(coordinators, clock, confirm, endorse, outbox):
     letter = make_letter(coordinators[0], notify="each")
 
     endorse(letter, organisation="Pending Organisation", email="pending@example.net")

@@ -13,9 +13,18 @@ from html import unescape
 import pytest
 from PIL import Image, PngImagePlugin
 from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
-from conftest import PASSWORD, csrf_from, everything_stored, field_error, make_letter, visible_text
+from conftest import (
+    PASSWORD,
+    csrf_from,
+    everything_stored,
+    field_error,
+    html_of,
+    make_letter,
+    post_multipart,
+    sign_in_with_password,
+    visible_text,
+)
 from petition.accounts.models import Role
 from petition.accounts.rules import create_coordinator, grant_role
 from petition.core.extensions import db
@@ -41,18 +50,11 @@ KENYA = {
 # -- people, pages and images -------------------------------------------------------------------
 
 
-def sign_in_as(client, person) -> None:
-    token = csrf_from(client.get("/coordinator/sign-in").get_data(as_text=True))
-    response = client.post("/coordinator/sign-in", data={"email": person.email, "password": PASSWORD,
-                                                         "csrf_token": token})
-    assert response.status_code == 302
-
-
 @pytest.fixture
 def admin(app, client):
     """A site administrator, signed in."""
     person = create_coordinator("secretariat@example.org", "Sam Secretariat", PASSWORD, admin=True)
-    sign_in_as(client, person)
+    sign_in_with_password(client, person.email)
     return person
 
 
@@ -60,10 +62,6 @@ def admin(app, client):
 def kenya(app) -> Platform:
     return create_platform(PlatformDetails(name="Kenyan Platform for ESCR", slug="kenya", country="KE",
                                            contact_email="kenya@example.org"))
-
-
-def html_of(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def title_of(html: str) -> str:
@@ -91,9 +89,7 @@ def post_form(client, path: str, fields: dict, logo: tuple[bytes, str] | None = 
     data = {**fields, "csrf_token": token}
     if logo is not None:
         data["logo"] = FileStorage(io.BytesIO(logo[0]), filename=logo[1], content_type="application/octet-stream")
-    # Encoded here, in memory: the test client would spool a large body to a file it never closes.
-    boundary, body = encode_multipart(data)
-    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    return post_multipart(client, path, data)
 
 
 def settings_of(platform: Platform) -> dict:
@@ -300,7 +296,7 @@ def test_a_viewer_reads_the_settings_and_cannot_change_them(client, platform, cs
     platform.address_line, platform.description = "Jalan Ampang, Kuala Lumpur", "Forty organisations."
     db.session.commit()
     viewer = create_coordinator("viewer@example.org", "Vera Viewer", PASSWORD, platform=platform, role=Role.VIEWER)
-    sign_in_as(client, viewer)
+    sign_in_with_password(client, viewer.email)
 
     page = html_of(client.get(SETTINGS.format("national")))
 

@@ -21,7 +21,6 @@ import string
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
-from email import message_from_bytes, policy
 from email.utils import make_msgid
 from urllib.parse import quote_from_bytes, urlencode, urlsplit
 
@@ -32,7 +31,6 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.test import encode_multipart
 
 from petition.core.choices import ORGANISATION_TYPES, countries
 from petition.core.clock import utcnow
@@ -46,12 +44,13 @@ from petition.outbox.delivery import deliver_due
 from conftest import (
     PASSWORD,
     VALID_ENDORSEMENT,
-    ReceivedMail,
+    Recorder,
     SMTPServer,
     add_endorsement,
     csrf_from,
     free_port,
     make_letter,
+    post_multipart,
 )
 
 MAX_CONTENT_LENGTH = 1024 * 1024
@@ -140,11 +139,7 @@ class Submission:
         data = self.data(token)
         if self.encoding == "multipart" or any(isinstance(v, FilePart) for _, v in self.fields) \
                 or self.csrf == "as a file":
-            # Encoded here, in memory: the test client would spool a large body to a
-            # temporary file it never closes.
-            boundary, body = encode_multipart(data)
-            return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}",
-                               query_string=query_string)
+            return post_multipart(client, path, data, query_string=query_string)
         return client.post(path, data=data, query_string=query_string)
 
 
@@ -673,23 +668,13 @@ def valid_endorsements(draw) -> dict[str, str]:
     return values
 
 
-class SMTPUTF8Recorder:
-    def __init__(self, server: SMTPServer):
-        self.server = server
-
-    async def handle_DATA(self, smtp, session, envelope):
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.server.received.append(ReceivedMail(list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture(scope="module")
 def smtputf8_server():
     """A real SMTP server that accepts internationalised addresses (RFC 6531)."""
     from aiosmtpd.controller import Controller
 
     server = SMTPServer("127.0.0.1", free_port())
-    controller = Controller(SMTPUTF8Recorder(server), hostname=server.host, port=server.port, enable_SMTPUTF8=True)
+    controller = Controller(Recorder(server), hostname=server.host, port=server.port, enable_SMTPUTF8=True)
     controller.start()
     yield server
     controller.stop()

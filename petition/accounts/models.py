@@ -10,6 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, fa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..core.checks import one_of
 from ..core.clock import utcnow
 from ..core.extensions import db
 from ..platforms.models import Platform
@@ -97,7 +98,7 @@ class Membership(db.Model):
     __tablename__ = "memberships"
     __table_args__ = (
         UniqueConstraint("coordinator_id", "platform_id", name="uq_memberships_coordinator_platform"),
-        CheckConstraint("role IN (" + ", ".join(f"'{role}'" for role in Role) + ")", name="role"),
+        CheckConstraint(one_of("role", Role), name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

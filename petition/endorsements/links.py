@@ -22,7 +22,7 @@ from .errors import (
 )
 from .models import NAME_HOLDING, Endorsement, EndorsementStatus, Move, change_status
 from .notifications import queue_new_endorsement_notice
-from .submitting import _queue_confirmation
+from .submitting import queue_confirmation
 
 
 def _endorsement_from_token(purpose: Purpose, token: str, max_age_setting: str) -> Endorsement:
@@ -117,7 +117,7 @@ def renew_expired_link(token: str) -> Endorsement | None:
         endorsement = db.session.get(Endorsement, _endorsement_id(expired.payload))
         if endorsement is not None and endorsement.status == EndorsementStatus.PENDING \
                 and endorsement.letter.accepts_endorsements():
-            _queue_confirmation(endorsement, repeat=True)
+            queue_confirmation(endorsement, repeat=True)
             db.session.commit()
             return endorsement
         return None

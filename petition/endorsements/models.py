@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.checks import one_of
 from ..core.clock import utcnow
 from ..core.extensions import db
 from ..core.names import email_key, organisation_key, organisation_skeleton
@@ -55,16 +56,12 @@ MOVES: dict[Move, tuple[tuple[EndorsementStatus, ...], tuple[EndorsementStatus, 
 NAME_HOLDING = (S.CONFIRMED, S.PUBLISHED)
 
 
-def _in(statuses) -> str:
-    return "status IN (" + ", ".join(f"'{status}'" for status in statuses) + ")"
-
-
 class Endorsement(db.Model):
     """One organisation's endorsement of a letter, and its path to publication."""
 
     __tablename__ = "endorsements"
     __table_args__ = (
-        CheckConstraint(_in(EndorsementStatus), name="status"),
+        CheckConstraint(one_of("status", EndorsementStatus), name="status"),
         # One endorsement per address per letter (the key is erased on withdrawal).
         UniqueConstraint("letter_id", "email_key", name="uq_endorsements_letter_email"),
         # One confirmed endorsement per organisation per letter. Unconfirmed ones
@@ -75,8 +72,8 @@ class Endorsement(db.Model):
             "letter_id",
             "organisation_key",
             unique=True,
-            sqlite_where=text(_in(NAME_HOLDING)),
-            postgresql_where=text(_in(NAME_HOLDING)),
+            sqlite_where=text(one_of("status", NAME_HOLDING)),
+            postgresql_where=text(one_of("status", NAME_HOLDING)),
         ),
         Index("ix_endorsements_letter_status", "letter_id", "status"),
         Index("ix_endorsements_letter_skeleton", "letter_id", "organisation_skeleton"),

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select, true
 
-from ..accounts.models import Coordinator
+from ..accounts.models import Coordinator, Membership, Role
 from ..core.clock import utcnow
 from ..core.extensions import db
 from ..core.links import public_url
@@ -17,8 +17,14 @@ from .models import Endorsement, EndorsementStatus
 AWAITING = (EndorsementStatus.CONFIRMED, EndorsementStatus.HELD)
 
 
-def _coordinators() -> list[Coordinator]:
-    return list(db.session.scalars(select(Coordinator).where(Coordinator.active.is_(True)).order_by(Coordinator.id)))
+def _coordinators(letter: Letter) -> list[Coordinator]:
+    """The active coordinators of the letter's platform: the people who run it, and
+    no one else (the notices carry endorsers' contact details)."""
+    return list(db.session.scalars(
+        select(Coordinator).join(Membership)
+        .where(Coordinator.active.is_(True), Membership.platform_id == letter.platform_id,
+               Membership.role == Role.COORDINATOR)
+        .order_by(Coordinator.id)))
 
 
 def queue_new_endorsement_notice(endorsement: Endorsement) -> None:
@@ -26,7 +32,7 @@ def queue_new_endorsement_notice(endorsement: Endorsement) -> None:
     letter = endorsement.letter
     if letter.notify != Notify.EACH:
         return
-    for coordinator in _coordinators():
+    for coordinator in _coordinators(letter):
         queue_message(
             "coordinator_notice",
             coordinator.email,
@@ -61,7 +67,7 @@ def send_digests(now: datetime | None = None) -> dict[str, int]:
         ))
         letter.last_digest_at = now
         if new:
-            for coordinator in _coordinators():
+            for coordinator in _coordinators(letter):
                 queue_message(
                     "digest",
                     coordinator.email,

@@ -82,7 +82,7 @@ def submit_endorsement(letter: Letter, details: EndorsementDetails) -> None:
         _answer_repeat(letter, details)
         db.session.commit()
         return
-    _queue_confirmation(endorsement)
+    queue_confirmation(endorsement)
     db.session.add(AuditEvent(action="endorsement.submitted", letter_id=letter.id, endorsement_id=endorsement.id))
     db.session.commit()
 
@@ -103,7 +103,7 @@ def _answer_repeat(letter: Letter, details: EndorsementDetails) -> bool:
     if not _claim_answer(same_address):
         return True  # answered a moment ago: the form can't flood an address
     if same_address.status == EndorsementStatus.PENDING:
-        _queue_confirmation(same_address, repeat=True)
+        queue_confirmation(same_address, repeat=True)
     else:
         _queue_already_endorsed(same_address, details.email)
     return True
@@ -133,7 +133,9 @@ def confirmation_link(endorsement: Endorsement) -> str:
     return public_url("public.confirm", token=token)
 
 
-def _queue_confirmation(endorsement: Endorsement, repeat: bool = False) -> None:
+def queue_confirmation(endorsement: Endorsement, repeat: bool = False) -> None:
+    """Queue the email with the endorsement's confirmation link (``repeat``: the
+    address asked again); the caller commits."""
     letter = endorsement.letter or db.session.get(Letter, endorsement.letter_id)
     queue_message(
         "confirm",
@@ -171,5 +173,5 @@ def request_new_link(letter: Letter, address: str) -> None:
                                   Endorsement.status == EndorsementStatus.PENDING)
     )
     if endorsement is not None and letter.accepts_endorsements():
-        _queue_confirmation(endorsement, repeat=True)
+        queue_confirmation(endorsement, repeat=True)
         db.session.commit()

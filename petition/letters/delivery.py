@@ -18,7 +18,7 @@ from ..core.links import public_url
 from ..endorsements.models import Endorsement, EndorsementStatus
 from ..outbox.outbox import queue_message
 from .models import Addressee, Delivery, DeliveryMethod, Letter, LetterStatus, Response
-from .rules import _audit, _change_status, close_if_due
+from .rules import change_letter_status, close_if_due, record_letter_event
 
 METHOD_LABELS = {
     DeliveryMethod.HAND: "By hand",
@@ -92,7 +92,7 @@ def add_addressee(letter: Letter, name: str, coordinator: Coordinator | None) ->
     except IntegrityError:  # another coordinator took the same position a moment ago
         db.session.rollback()
         raise AddresseeChanged() from None
-    _audit("addressee.added", letter, coordinator, name)
+    record_letter_event("addressee.added", letter, coordinator, name)
     db.session.commit()
     return addressee
 
@@ -112,7 +112,7 @@ def rename_addressee(addressee: Addressee, name: str, coordinator: Coordinator |
         db.session.rollback()
         raise DeliveryError(refusal)
     db.session.expire(addressee)
-    _audit("addressee.renamed", letter, coordinator, f"{old} → {name}")
+    record_letter_event("addressee.renamed", letter, coordinator, f"{old} → {name}")
     db.session.commit()
 
 
@@ -138,7 +138,7 @@ def move_addressee(addressee: Addressee, up: bool, coordinator: Coordinator | No
     except IntegrityError:
         db.session.rollback()
         raise AddresseeChanged() from None
-    _audit("addressee.moved", letter, coordinator, addressee.name)
+    record_letter_event("addressee.moved", letter, coordinator, addressee.name)
     db.session.commit()
     return True
 
@@ -168,7 +168,7 @@ def remove_addressee(addressee: Addressee, coordinator: Coordinator | None) -> N
             raise DeliveryError("The letter was delivered to this addressee a moment ago: the record of it stays.")
         raise AddresseeChanged()
     db.session.expire(letter)
-    _audit("addressee.removed", letter, coordinator, name)
+    record_letter_event("addressee.removed", letter, coordinator, name)
     db.session.commit()
 
 
@@ -231,7 +231,7 @@ def record_delivery(letter: Letter, addressee: Addressee, details: DeliveryDetai
         if find_addressee(letter, addressee_id) is None:
             raise DeliveryError(f"{name} was removed from the addressees a moment ago.") from None
         raise already_delivered(addressee) from None
-    _audit("letter.delivered", letter, coordinator, addressee.name)
+    record_letter_event("letter.delivered", letter, coordinator, addressee.name)
     _tell_endorsers(letter, "delivery_update", f"Delivered: {letter.title}", delivery=delivery,
                     addressee=addressee, method=METHOD_LABELS[DeliveryMethod(delivery.method)].lower(),
                     delivered_on=_format(delivery.delivered_on))
@@ -248,7 +248,7 @@ def delivery_refusal(letter: Letter) -> str | None:
     """Why no delivery of the letter can be recorded now, or None: it must be
     closed (a letter past its deadline is closed first) or delivered already."""
     close_if_due(letter)
-    if letter.is_closed or letter.is_delivered:
+    if letter.can_be_delivered:
         return None
     if letter.is_open:
         return "Close the letter before recording its delivery: it is still taking endorsements."
@@ -259,7 +259,7 @@ def _mark_delivered(letter: Letter) -> None:
     """Closed → delivered on the first delivery; a delivered letter stays so."""
     if letter.is_delivered:
         return
-    if letter.is_closed and _change_status(letter, LetterStatus.CLOSED, LetterStatus.DELIVERED):
+    if letter.is_closed and change_letter_status(letter, LetterStatus.CLOSED, LetterStatus.DELIVERED):
         return
     db.session.refresh(letter)  # another delivery may have moved it a moment ago
     refusal = delivery_refusal(letter)
@@ -343,7 +343,7 @@ def record_response(letter: Letter, details: ResponseDetails, coordinator: Coord
     )
     db.session.add(response)
     db.session.flush()
-    _audit("response.recorded", letter, coordinator, addressee.name)
+    record_letter_event("response.recorded", letter, coordinator, addressee.name)
     _tell_endorsers(letter, "response_update", f"A response to {letter.title}", response=response,
                     addressee=addressee, received_on=_format(response.received_on))
     db.session.commit()
@@ -353,7 +353,7 @@ def record_response(letter: Letter, details: ResponseDetails, coordinator: Coord
 def remove_response(response: Response, coordinator: Coordinator | None) -> None:
     """Take a response recorded by mistake off the letter (emails already sent stay sent)."""
     letter = db.session.get(Letter, response.letter_id)
-    _audit("response.removed", letter, coordinator, f"{response.received_on.isoformat()}: {response.summary[:200]}")
+    record_letter_event("response.removed", letter, coordinator, f"{response.received_on.isoformat()}: {response.summary[:200]}")
     db.session.delete(response)
     db.session.commit()
 

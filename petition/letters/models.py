@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.checks import one_of
 from ..core.clock import utcnow
 from ..core.extensions import db
 from ..platforms.models import Platform
@@ -43,10 +44,6 @@ class DeliveryMethod(StrEnum):
     MEETING = "meeting"
 
 
-def _in(values) -> str:
-    return "{column} IN (" + ", ".join(f"'{value}'" for value in values) + ")"
-
-
 # The parts of a letter whose wording endorsers sign. Anything else (goal,
 # deadline, approval) may change without a new revision.
 TEXT_FIELDS = ("title", "addressee", "body", "closing", "signature")
@@ -71,10 +68,10 @@ class Letter(db.Model):
 
     __tablename__ = "letters"
     __table_args__ = (
-        CheckConstraint(_in(LetterStatus).format(column="status"), name="status"),
+        CheckConstraint(one_of("status", LetterStatus), name="status"),
         UniqueConstraint("platform_id", "slug", name="uq_letters_platform_slug"),
         CheckConstraint("goal IS NULL OR goal > 0", name="goal_positive"),
-        CheckConstraint(_in(Notify).format(column="notify"), name="notify"),
+        CheckConstraint(one_of("notify", Notify), name="notify"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,6 +118,11 @@ class Letter(db.Model):
     @property
     def is_delivered(self) -> bool:
         return self.status == LetterStatus.DELIVERED
+
+    @property
+    def can_be_delivered(self) -> bool:
+        """Whether deliveries can be recorded: once it is closed, and after the first."""
+        return self.is_closed or self.is_delivered
 
     @property
     def route(self) -> dict[str, str]:
@@ -201,7 +203,7 @@ class Delivery(db.Model):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        CheckConstraint(_in(DeliveryMethod).format(column="method"), name="method"),
+        CheckConstraint(one_of("method", DeliveryMethod), name="method"),
         CheckConstraint("endorsement_count >= 0", name="count_not_negative"),
     )
 

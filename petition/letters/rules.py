@@ -84,7 +84,8 @@ def _apply(letter: Letter, draft: LetterDraft) -> None:
         setattr(letter, name, getattr(draft, name))
 
 
-def _audit(action: str, letter: Letter, coordinator: Coordinator | None, detail: str = "") -> None:
+def record_letter_event(action: str, letter: Letter, coordinator: Coordinator | None, detail: str = "") -> None:
+    """Add an audit event about the letter to the session; the caller commits."""
     db.session.add(
         AuditEvent(action=action, letter_id=letter.id, coordinator_id=coordinator.id if coordinator else None,
                    detail=detail)
@@ -106,7 +107,7 @@ def create_letter(platform: Platform, draft: LetterDraft, coordinator: Coordinat
     except IntegrityError:  # another coordinator took the same address a moment ago
         db.session.rollback()
         raise SlugTaken(letter.slug) from None
-    _audit("letter.created", letter, coordinator)
+    record_letter_event("letter.created", letter, coordinator)
     db.session.commit()
     return letter
 
@@ -131,7 +132,7 @@ def update_letter(letter: Letter, draft: LetterDraft, coordinator: Coordinator |
         current = letter.current_revision
         if current is None or current.fingerprint != letter.fingerprint:
             revision = _new_revision(letter, coordinator, note)
-            _audit("letter.revised", letter, coordinator, f"revision {revision.number}")
+            record_letter_event("letter.revised", letter, coordinator, f"revision {revision.number}")
     try:
         db.session.commit()
     except IntegrityError:  # two saves took the same revision number, or the same address
@@ -156,7 +157,7 @@ def _new_revision(letter: Letter, coordinator: Coordinator | None, note: str = "
     return revision
 
 
-def _change_status(letter: Letter, read: LetterStatus, target: LetterStatus, **values) -> bool:
+def change_letter_status(letter: Letter, read: LetterStatus, target: LetterStatus, **values) -> bool:
     """Move the letter from the status it was read in to ``target`` with a
     compare-and-set UPDATE: of two simultaneous clicks exactly one wins (the row
     stays locked until the caller commits)."""
@@ -179,19 +180,19 @@ def publish_letter(letter: Letter, coordinator: Coordinator | None) -> Revision:
     missing = [name for name in ("title", "addressee", "body") if not getattr(letter, name).strip()]
     if missing:
         raise LetterError("Write the " + ", ".join(missing) + " before publishing.")
-    if not _change_status(letter, LetterStatus.DRAFT, LetterStatus.OPEN, published_at=utcnow()):
+    if not change_letter_status(letter, LetterStatus.DRAFT, LetterStatus.OPEN, published_at=utcnow()):
         raise LetterError("This letter was published a moment ago.")
     revision = _new_revision(letter, coordinator, "Published")
-    _audit("letter.published", letter, coordinator)
+    record_letter_event("letter.published", letter, coordinator)
     db.session.commit()
     return revision
 
 
 def close_letter(letter: Letter, coordinator: Coordinator | None) -> None:
     """Stop taking endorsements; the list stays public as the final record."""
-    if not letter.is_open or not _change_status(letter, LetterStatus.OPEN, LetterStatus.CLOSED, closed_at=utcnow()):
+    if not letter.is_open or not change_letter_status(letter, LetterStatus.OPEN, LetterStatus.CLOSED, closed_at=utcnow()):
         raise LetterError("Only an open letter can be closed.")
-    _audit("letter.closed", letter, coordinator)
+    record_letter_event("letter.closed", letter, coordinator)
     db.session.commit()
 
 
@@ -202,9 +203,9 @@ def reopen_letter(letter: Letter, coordinator: Coordinator | None) -> None:
         raise LetterError("A delivered letter cannot be reopened: its endorsements are on record as delivered.")
     if letter.is_closed and letter.deadline_passed():
         raise LetterError("The deadline has passed: move it to a later day before reopening the letter.")
-    if not letter.is_closed or not _change_status(letter, LetterStatus.CLOSED, LetterStatus.OPEN, closed_at=None):
+    if not letter.is_closed or not change_letter_status(letter, LetterStatus.CLOSED, LetterStatus.OPEN, closed_at=None):
         raise LetterError("Only a closed letter can be reopened.")
-    _audit("letter.reopened", letter, coordinator)
+    record_letter_event("letter.reopened", letter, coordinator)
     db.session.commit()
 
 
@@ -220,9 +221,9 @@ def close_if_due(letter: Letter, now: datetime | None = None) -> bool:
     now = now or utcnow()
     if not (letter.is_open and letter.deadline_passed(now)):
         return False
-    if not _change_status(letter, LetterStatus.OPEN, LetterStatus.CLOSED, closed_at=deadline_end(letter.deadline)):
+    if not change_letter_status(letter, LetterStatus.OPEN, LetterStatus.CLOSED, closed_at=deadline_end(letter.deadline)):
         return False
-    _audit("letter.closed", letter, None, "deadline")
+    record_letter_event("letter.closed", letter, None, "deadline")
     db.session.commit()
     return True
 
@@ -249,14 +250,6 @@ def letter_ids_of(platform_ids: Iterable[int] | None) -> Select | None:
     if platform_ids is None:
         return None
     return select(Letter.id).where(Letter.platform_id.in_(list(platform_ids)))
-
-
-def public_letters(platform: Platform | None = None) -> list[Letter]:
-    """Letters that are not drafts, of one platform or of all, open ones first."""
-    query = select(Letter).where(Letter.status != LetterStatus.DRAFT)
-    if platform is not None:
-        query = query.where(Letter.platform_id == platform.id)
-    return list(db.session.scalars(query.order_by(Letter.status.desc(), Letter.published_at.desc(), Letter.id)))
 
 
 def find_public_letter(platform_slug: str, slug: str) -> Letter | None:

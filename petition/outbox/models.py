@@ -7,6 +7,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.checks import one_of
 from ..core.clock import utcnow
 from ..core.extensions import db
 
@@ -22,7 +23,7 @@ class OutboxMessage(db.Model):
 
     __tablename__ = "outbox_messages"
     __table_args__ = (
-        CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status"),
+        CheckConstraint(one_of("status", OutboxStatus), name="status"),
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
         Index("ix_outbox_messages_recipient", "recipient_key", "kind", "created_at"),
         Index("ix_outbox_messages_endorsement", "endorsement_id"),

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..accounts.permissions import platform_ids
+from ..accounts.permissions import Permission, can, platform_ids
 from ..coordinator import bp as coordinator
 from ..core.extensions import db
 from ..core.forms import ActionForm
 from ..endorsements.listing import page_number
+from ..letters.models import Letter
 from ..letters.rules import letter_ids_of
 from .models import OutboxMessage, OutboxStatus
 from .outbox import mail_server_configured, outbox_page, retry_message
+
+
+# Emailed links that act for their recipient: confirm or withdraw an endorsement,
+# accept an invitation, choose a password. Someone who may only read (a viewer)
+# must not be able to use them, so they see the message with these links hidden.
+PERSONAL_LINK = re.compile(r"https?://\S*?/(?:confirm|withdraw|invitation|reset-password)/[A-Za-z0-9_.-]+")
+HIDDEN_LINK = "[personal link, hidden: only the platform's coordinators see it]"
+
+
+def shown_body(message: OutboxMessage) -> str:
+    """The message's text as the signed-in person may see it."""
+    letter = db.session.get(Letter, message.letter_id) if message.letter_id is not None else None
+    if can(current_user, Permission.EDIT, letter.platform_id if letter else None):
+        return message.text_body
+    return PERSONAL_LINK.sub(HIDDEN_LINK, message.text_body)
 
 
 @coordinator.get("/outbox")
@@ -29,7 +47,8 @@ def outbox():
 @coordinator.get("/outbox/<id:message_id>")
 def outbox_message(message_id: int):
     message = db.get_or_404(OutboxMessage, message_id)
-    return render_template("coordinator/outbox_message.html", message=message, form=ActionForm(),
+    return render_template("coordinator/outbox_message.html", message=message, body=shown_body(message),
+                           form=ActionForm(),
                            mail_server=mail_server_configured())
 
 

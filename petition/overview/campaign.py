@@ -26,6 +26,7 @@ from .worldmap import NO_LETTER
 # The statuses a public letter can have, least advanced first: a country with
 # several letters shows its most advanced one.
 PUBLIC_STATUSES = (LetterStatus.OPEN, LetterStatus.CLOSED, LetterStatus.DELIVERED)
+# In the order the map's key lists them.
 STATUS_LABELS = {
     LetterStatus.OPEN: "Open for endorsement",
     LetterStatus.CLOSED: "Closed",
