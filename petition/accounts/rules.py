@@ -21,6 +21,7 @@ from ..core.clock import utcnow
 from ..core.extensions import db
 from ..core.links import public_url
 from ..core.tokens import Purpose, TokenExpired, make_token, read_token
+from ..outbox.models import MessageKind
 from ..outbox.outbox import queue_message
 from ..platforms.models import Platform
 from ..platforms.rules import platforms_among
@@ -243,11 +244,11 @@ def _invite(inviter: Coordinator, email: str, name: str, platform: Platform, rol
     db.session.flush()
     context = dict(person=person, platform=platform, role=Role(role), inviter=inviter)
     if person.invitation_pending:
-        queue_message("invitation", person.email, f"Invitation to {platform.name}", erase_after_send=True,
+        queue_message(MessageKind.INVITATION, person.email, f"Invitation to {platform.name}", erase_after_send=True,
                       link=public_url("public.accept_invitation", token=_link_token(Purpose.INVITATION, person)),
                       valid_days=invitation_valid_days(), **context)
     else:
-        queue_message("invitation", person.email, f"You are now a {role} of {platform.name}",
+        queue_message(MessageKind.INVITATION, person.email, f"You are now a {role} of {platform.name}",
                       link=None, sign_in=public_url("auth.sign_in"), **context)
     _audit("account.invited", inviter, f"{person.email}: {role} of {platform.slug}")
     db.session.commit()
@@ -280,7 +281,7 @@ def request_password_reset(email: str) -> None:
     person = find_coordinator(email)
     if person is None or not person.active:
         return
-    queue_message("password_reset", person.email, "Choose a new password", erase_after_send=True, person=person,
+    queue_message(MessageKind.PASSWORD_RESET, person.email, "Choose a new password", erase_after_send=True, person=person,
                   link=public_url("public.reset_password", token=_link_token(Purpose.PASSWORD_RESET, person)),
                   valid_hours=reset_valid_hours())
     db.session.commit()

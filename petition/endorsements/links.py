@@ -11,6 +11,7 @@ from ..core.clock import utcnow
 from ..core.extensions import db
 from ..core.links import public_url
 from ..core.tokens import Purpose, TokenExpired, make_token, read_token
+from ..outbox.models import MessageKind
 from ..outbox.outbox import erase_messages_about, queue_message
 from .errors import (
     AlreadyConfirmed,
@@ -128,7 +129,7 @@ def renew_expired_link(token: str) -> Endorsement | None:
 def _queue_thank_you(endorsement: Endorsement) -> None:
     letter = endorsement.letter
     queue_message(
-        "thank_you",
+        MessageKind.THANK_YOU,
         endorsement.email,
         f"Thank you for endorsing: {letter.title}",
         letter_id=letter.id,
@@ -171,7 +172,7 @@ def withdraw_endorsement(token: str) -> Endorsement:
     erase_messages_about(endorsement.id)
     if address:
         queue_message(
-            "withdrawn",
+            MessageKind.WITHDRAWN,
             address,
             f"Your endorsement is withdrawn: {letter.title}",
             letter_id=letter.id,

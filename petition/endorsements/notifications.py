@@ -11,6 +11,7 @@ from ..core.clock import utcnow
 from ..core.extensions import db
 from ..core.links import public_url
 from ..letters.models import Letter, LetterStatus, Notify
+from ..outbox.models import MessageKind
 from ..outbox.outbox import queue_message
 from .models import Endorsement, EndorsementStatus
 
@@ -34,7 +35,7 @@ def queue_new_endorsement_notice(endorsement: Endorsement) -> None:
         return
     for coordinator in _coordinators(letter):
         queue_message(
-            "coordinator_notice",
+            MessageKind.COORDINATOR_NOTICE,
             coordinator.email,
             f"New endorsement: {endorsement.organisation}",
             letter_id=letter.id,
@@ -69,7 +70,7 @@ def send_digests(now: datetime | None = None) -> dict[str, int]:
         if new:
             for coordinator in _coordinators(letter):
                 queue_message(
-                    "digest",
+                    MessageKind.DIGEST,
                     coordinator.email,
                     f"{len(new)} new endorsement{'s' if len(new) != 1 else ''}: {letter.title}",
                     letter_id=letter.id,

@@ -21,6 +21,7 @@ from ..core.links import public_url
 from ..core.names import email_key
 from ..core.tokens import Purpose, make_token
 from ..letters.models import Letter
+from ..outbox.models import MessageKind
 from ..outbox.outbox import queue_message
 from .errors import LetterNotAccepting
 from .models import Endorsement, EndorsementStatus
@@ -138,7 +139,7 @@ def queue_confirmation(endorsement: Endorsement, repeat: bool = False) -> None:
     address asked again); the caller commits."""
     letter = endorsement.letter or db.session.get(Letter, endorsement.letter_id)
     queue_message(
-        "confirm",
+        MessageKind.CONFIRM,
         endorsement.email,
         f"Confirm your endorsement: {letter.title}",
         letter_id=letter.id,
@@ -154,7 +155,7 @@ def queue_confirmation(endorsement: Endorsement, repeat: bool = False) -> None:
 def _queue_already_endorsed(endorsement: Endorsement, address: str) -> None:
     letter = endorsement.letter
     queue_message(
-        "already_endorsed",
+        MessageKind.ALREADY_ENDORSED,
         address,
         f"You have already endorsed: {letter.title}",
         letter_id=letter.id,

@@ -25,8 +25,8 @@ from ..core.links import public_url
 from ..core.names import email_key
 from ..core.text import render_markdown
 from ..core.tokens import TokenExpired, TokenInvalid
-from ..letters.models import Letter
 from ..letters.delivery import letter_record
+from ..letters.models import Letter
 from ..letters.rules import find_public_letter, letter_counts
 from ..public import bp as public
 from . import errors, links, moderation, submitting

@@ -16,6 +16,7 @@ from ..core.clock import utcnow
 from ..core.extensions import db
 from ..core.links import public_url
 from ..endorsements.models import Endorsement, EndorsementStatus
+from ..outbox.models import MessageKind
 from ..outbox.outbox import queue_message
 from .models import Addressee, Delivery, DeliveryMethod, Letter, LetterStatus, Response
 from .rules import change_letter_status, close_if_due, record_letter_event
@@ -232,7 +233,7 @@ def record_delivery(letter: Letter, addressee: Addressee, details: DeliveryDetai
             raise DeliveryError(f"{name} was removed from the addressees a moment ago.") from None
         raise already_delivered(addressee) from None
     record_letter_event("letter.delivered", letter, coordinator, addressee.name)
-    _tell_endorsers(letter, "delivery_update", f"Delivered: {letter.title}", delivery=delivery,
+    _tell_endorsers(letter, MessageKind.DELIVERY_UPDATE, f"Delivered: {letter.title}", delivery=delivery,
                     addressee=addressee, method=METHOD_LABELS[DeliveryMethod(delivery.method)].lower(),
                     delivered_on=_format(delivery.delivered_on))
     db.session.commit()
@@ -344,7 +345,7 @@ def record_response(letter: Letter, details: ResponseDetails, coordinator: Coord
     db.session.add(response)
     db.session.flush()
     record_letter_event("response.recorded", letter, coordinator, addressee.name)
-    _tell_endorsers(letter, "response_update", f"A response to {letter.title}", response=response,
+    _tell_endorsers(letter, MessageKind.RESPONSE_UPDATE, f"A response to {letter.title}", response=response,
                     addressee=addressee, received_on=_format(response.received_on))
     db.session.commit()
     return response
@@ -409,7 +410,7 @@ def endorsers_wanting_updates(letter: Letter) -> list[Endorsement]:
         .order_by(Endorsement.id)))
 
 
-def _tell_endorsers(letter: Letter, kind: str, subject: str, **context) -> None:
+def _tell_endorsers(letter: Letter, kind: MessageKind, subject: str, **context) -> None:
     letter_link = public_url("public.letter", **letter.route)
     for endorsement in endorsers_wanting_updates(letter):
         queue_message(kind, endorsement.email, subject, letter_id=letter.id, endorsement_id=endorsement.id,

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
 from enum import StrEnum
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +10,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..core.checks import one_of
 from ..core.clock import utcnow
 from ..core.extensions import db
+
+
+class MessageKind(StrEnum):
+    """Every kind of email; each is rendered from templates/email/<kind>.txt and .html."""
+
+    CONFIRM = "confirm"
+    ALREADY_ENDORSED = "already_endorsed"
+    THANK_YOU = "thank_you"
+    WITHDRAWN = "withdrawn"
+    COORDINATOR_NOTICE = "coordinator_notice"
+    DIGEST = "digest"
+    DELIVERY_UPDATE = "delivery_update"
+    RESPONSE_UPDATE = "response_update"
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"
 
 
 class OutboxStatus(StrEnum):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from ..core.clock import utcnow
 from ..core.extensions import db
 from ..core.names import email_key
-from .models import OutboxMessage, OutboxStatus
+from .models import MessageKind, OutboxMessage, OutboxStatus
 
 log = logging.getLogger("petition.mail")
 
@@ -28,7 +28,7 @@ _NEW_MESSAGES = "petition_new_outbox_ids"
 
 
 def queue_message(
-    kind: str,
+    kind: MessageKind,
     recipient: str,
     subject: str,
     *,

@@ -17,7 +17,6 @@ from ..letters.rules import letter_ids_of
 from .models import OutboxMessage, OutboxStatus
 from .outbox import mail_server_configured, outbox_page, retry_message
 
-
 # Emailed links that act for their recipient: confirm or withdraw an endorsement,
 # accept an invitation, choose a password. Someone who may only read (a viewer)
 # must not be able to use them, so they see the message with these links hidden.
