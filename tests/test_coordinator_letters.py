@@ -315,6 +315,23 @@ def test_a_repeated_title_gets_a_slug_of_its_own(client, signed_in, csrf):
         "ratificacion-ya-op-icescr", "ratificacion-ya-op-icescr-2", "ratificacion-ya-op-icescr-3"]
 
 
+@pytest.mark.parametrize("title, slug", [
+    ("صادقوا على البروتوكول الاختياري", "sdqw-l-lbrwtwkwl-lkhtyry"),
+    ("批准任择议定书", "pi-zhun-ren-ze-yi-ding-shu"),
+    ("Ратифицируйте протокол", "ratifitsiruite-protokol"),
+    ("अनुसमर्थन करें", "anusmrthn-kren"),
+    ("Ratifiez le Protocole facultatif", "ratifiez-le-protocole-facultatif"),
+    ("★ ✦ ★", "letter"),
+])
+def test_a_title_in_any_script_gives_a_readable_address(client, signed_in, csrf, title, slug):
+    response = client.post("/coordinator/letters/new", data={**letter_form(title=title), "csrf_token": csrf(DASHBOARD)})
+
+    assert response.status_code == 302
+    [letter] = stored_letters()
+    assert letter.slug == slug
+    assert letter.title == title
+
+
 def test_an_explicit_slug_is_used_as_given(client, signed_in, csrf):
     response = client.post("/coordinator/letters/new",
                            data={**letter_form(slug="op-icescr-2027"), "csrf_token": csrf(DASHBOARD)})

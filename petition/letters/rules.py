@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from slugify import slugify as python_slugify
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -54,9 +54,12 @@ class LetterDraft:
 
 
 def slugify(text: str, max_length: int = 60) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:max_length].rstrip("-")
+    """A web address part from a title in any script, transliterated to ASCII by
+    Unidecode (through python-slugify): "صادقوا على البروتوكول" gives
+    "sdqw-l-lbrwtwkwl", "批准任择议定书" gives "pi-zhun-ren-ze-yi-ding-shu". ASCII
+    keeps addresses readable in every mail client and easy to type; an empty
+    result (a title of symbols alone) leaves the caller's fallback."""
+    return python_slugify(text, max_length=max_length, word_boundary=True)
 
 
 def is_valid_slug(slug: str) -> bool:
