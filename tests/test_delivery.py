@@ -479,6 +479,24 @@ def test_coordinators_recording_one_delivery_at_once_record_it_once(app, coordin
     assert len(stored(AuditEvent, action="letter.delivered")) == 1
 
 
+def test_one_response_recorded_twice_at_once_is_recorded_and_announced_once(app, coordinator, clock, outbox):
+    letter = closed_letter(coordinator, clock)
+    [president] = addressees_of(letter)
+    add_endorsement(letter, "Coalition for Housing Rights", wants_updates=True, email="news@example.org")
+    browsers = []
+    for _ in range(4):
+        browser = app.test_client()
+        sign_in_with_password(browser, coordinator.email)
+        browsers.append(browser)
+    assert post_delivery(browsers[0], letter, president).status_code == 302
+
+    results = run_at_once(app, 4, lambda i: post_response(browsers[i], letter, president).status_code)
+
+    assert sorted(results) == [302, 400, 400, 400], "a double click: one recorded, the others told so"
+    assert len(stored(Response)) == 1
+    assert len(outbox.messages(to="news@example.org", kind="response_update")) == 1
+
+
 def test_deliveries_to_different_addressees_at_once_are_all_recorded(app, coordinator, clock):
     letter = closed_letter(coordinator, clock)
     addressees = [addressees_of(letter)[0]] + [add_second_addressee(letter, f"Body {n}") for n in range(3)]

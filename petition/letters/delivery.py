@@ -335,6 +335,9 @@ def record_response(letter: Letter, details: ResponseDetails, coordinator: Coord
     if details.received_on < addressee.delivery.delivered_on:
         raise DeliveryError(f"The letter was delivered to them on {_format(addressee.delivery.delivered_on)}: "
                             "the response cannot be earlier.", "received_on")
+    if _same_response_recorded(letter, addressee, details):
+        raise AlreadyRecorded("This response is already recorded (another coordinator may have recorded it a "
+                              "moment ago).", None)
     attachment = details.attachment
     response = Response(
         letter_id=letter.id, addressee_id=addressee.id, received_on=details.received_on, summary=details.summary,
@@ -349,6 +352,21 @@ def record_response(letter: Letter, details: ResponseDetails, coordinator: Coord
                     addressee=addressee, received_on=_format(response.received_on))
     db.session.commit()
     return response
+
+
+class AlreadyRecorded(DeliveryError):
+    """The same response was recorded a moment ago: a double click, or two coordinators."""
+
+
+def _same_response_recorded(letter: Letter, addressee: Addressee, details: ResponseDetails) -> bool:
+    """Whether this very response (addressee, date, summary) is on record already.
+    The letter's row is written first, so of two recordings at once the second
+    waits for the first to commit and then finds it: recorded once, on any database."""
+    db.session.execute(update(Letter).where(Letter.id == letter.id).values(updated_at=utcnow())
+                       .execution_options(synchronize_session=False))
+    return db.session.scalar(select(Response.id).where(
+        Response.letter_id == letter.id, Response.addressee_id == addressee.id,
+        Response.received_on == details.received_on, Response.summary == details.summary).limit(1)) is not None
 
 
 def remove_response(response: Response, coordinator: Coordinator | None) -> None:
