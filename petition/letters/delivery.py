@@ -359,14 +359,17 @@ class AlreadyRecorded(DeliveryError):
 
 
 def _same_response_recorded(letter: Letter, addressee: Addressee, details: ResponseDetails) -> bool:
-    """Whether this very response (addressee, date, summary) is on record already.
+    """Whether this very response (addressee, date, summary, attachment's name) is on record already.
     The letter's row is written first, so of two recordings at once the second
     waits for the first to commit and then finds it: recorded once, on any database."""
     db.session.execute(update(Letter).where(Letter.id == letter.id).values(updated_at=utcnow())
                        .execution_options(synchronize_session=False))
+    attachment_name = details.attachment.name if details.attachment else None
     return db.session.scalar(select(Response.id).where(
         Response.letter_id == letter.id, Response.addressee_id == addressee.id,
-        Response.received_on == details.received_on, Response.summary == details.summary).limit(1)) is not None
+        Response.received_on == details.received_on, Response.summary == details.summary,
+        Response.attachment_name.is_(None) if attachment_name is None else Response.attachment_name == attachment_name,
+    ).limit(1)) is not None
 
 
 def remove_response(response: Response, coordinator: Coordinator | None) -> None:
