@@ -5,7 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 FLASK  := APP_ENV=development $(BIN)/flask --app petition
 
-.PHONY: install run test test-postgres clean
+.PHONY: install run test test-postgres clean extract update-translations compile-translations
+
+# Compiled catalogues (.mo) are built from the .po files in git, by run and test alike.
+PYBABEL   := $(BIN)/pybabel
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,14 +19,31 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+%.mo: %.po | $(STAMP)
+	$(PYBABEL) compile --statistics -i $< -o $@
+
+## Translations. `make extract` collects every marked string into translations/messages.pot,
+## `make update-translations` merges it into each language (new strings arrive empty: translate them),
+## `make compile-translations` builds what the app reads. New language: see the README.
+extract: install
+	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --add-comments=Translators: \
+		--sort-by-file --width=100 --project=petition -o translations/messages.pot .
+
+update-translations: extract
+	$(PYBABEL) update -i translations/messages.pot -d translations --no-fuzzy-matching --width=100 --ignore-obsolete
+	$(BIN)/python scripts/catalogues.py fill-english
+	$(BIN)/python scripts/catalogues.py check || true
+
+compile-translations: $(CATALOGUES)
+
 ## Serve the app on http://127.0.0.1:5000 with SQLite in instance/, demo data, mail to the outbox.
-run: install
+run: install $(CATALOGUES)
 	$(FLASK) init-db
 	$(FLASK) demo
 	$(FLASK) run --debug --host 127.0.0.1 --port 5000
 
 ## The whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
-test: install
+test: install $(CATALOGUES)
 	$(BIN)/python -m pytest -n auto --maxprocesses=4
 
 clean:

@@ -97,6 +97,9 @@ def _configure_proxy(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
+    from flask_babel import lazy_gettext
+
+    from .core import i18n
     from .core.extensions import csrf, db, limiter, login_manager, migrate
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -106,8 +109,9 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    i18n.init_app(app)
     login_manager.login_view = "auth.sign_in"
-    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message = lazy_gettext("Sign in to continue.")
     login_manager.login_message_category = "info"
 
     from .accounts.rules import coordinator_for_session

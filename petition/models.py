@@ -4,7 +4,17 @@ metadata Alembic compares is complete."""
 from .accounts.models import Coordinator, Membership, Role
 from .core.audit import AuditEvent
 from .endorsements.models import Endorsement, EndorsementStatus
-from .letters.models import Addressee, Delivery, DeliveryMethod, Letter, LetterStatus, Response, Revision
+from .letters.models import (
+    Addressee,
+    Delivery,
+    DeliveryMethod,
+    Letter,
+    LetterStatus,
+    LetterTranslation,
+    Response,
+    Revision,
+    TranslationStatus,
+)
 from .outbox.models import DeliveryAttempt, OutboxMessage, OutboxStatus
 from .platforms.models import Platform
 
@@ -26,4 +36,6 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Revision",
+    "LetterTranslation",
+    "TranslationStatus",
 ]

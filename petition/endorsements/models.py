@@ -81,7 +81,10 @@ class Endorsement(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"))
+    # The text the endorser confirmed: its language is the version they read.
     revision_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id", ondelete="RESTRICT"))
+    # The interface language they endorsed in: every email to them is written in it.
+    language: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(10), default=EndorsementStatus.PENDING)
 
     organisation: Mapped[str] = mapped_column(String(300))

@@ -102,6 +102,9 @@ class Letter(db.Model):
     addressees: Mapped[list[Addressee]] = relationship(
         back_populates="letter", order_by="Addressee.position", cascade="all, delete-orphan"
     )
+    translations: Mapped[list[LetterTranslation]] = relationship(
+        back_populates="letter", order_by="LetterTranslation.language", cascade="all, delete-orphan"
+    )
 
     @property
     def is_draft(self) -> bool:
@@ -145,19 +148,76 @@ class Letter(db.Model):
 
     @property
     def current_revision(self) -> Revision | None:
-        return db.session.scalar(
-            select(Revision).where(Revision.letter_id == self.id).order_by(Revision.number.desc()).limit(1)
-        )
+        """The latest published text in the letter's own (original) language."""
+        return latest_revision(self.id, self.language)
+
+
+def latest_revision(letter_id: int, language: str) -> Revision | None:
+    return db.session.scalar(
+        select(Revision).where(Revision.letter_id == letter_id, Revision.language == language)
+        .order_by(Revision.number.desc()).limit(1)
+    )
+
+
+class TranslationStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class LetterTranslation(db.Model):
+    """The letter's text in another language than its original. A coordinator
+    reviews and publishes it; each published text is a revision in that
+    language, with its own numbers and fingerprint. Endorsements belong to the
+    letter, whichever language version they read."""
+
+    __tablename__ = "letter_translations"
+    __table_args__ = (
+        UniqueConstraint("letter_id", "language", name="uq_letter_translations_letter_language"),
+        CheckConstraint(one_of("status", TranslationStatus), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    addressee: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    closing: Mapped[str] = mapped_column(Text, default="")
+    signature: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default=TranslationStatus.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("coordinators.id", ondelete="SET NULL"))
+
+    letter: Mapped[Letter] = relationship(back_populates="translations")
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == TranslationStatus.PUBLISHED
+
+    def text_parts(self) -> dict[str, str]:
+        return {name: getattr(self, name) or "" for name in TEXT_FIELDS}
+
+    @property
+    def fingerprint(self) -> str:
+        return text_fingerprint(self.text_parts())
+
+    @property
+    def current_revision(self) -> Revision | None:
+        return latest_revision(self.letter_id, self.language)
 
 
 class Revision(db.Model):
-    """The exact text of a letter at one moment of its public life."""
+    """The exact text of a letter, in one language, at one moment of its public
+    life. Numbers count per language: the French text has its own 1, 2, 3."""
 
     __tablename__ = "revisions"
-    __table_args__ = (UniqueConstraint("letter_id", "number", name="uq_revisions_letter_number"),)
+    __table_args__ = (UniqueConstraint("letter_id", "language", "number", name="uq_revisions_letter_language_number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(16))
     number: Mapped[int]
     title: Mapped[str] = mapped_column(String(200))
     addressee: Mapped[str] = mapped_column(String(300))

@@ -145,9 +145,11 @@ def update_letter(letter: Letter, draft: LetterDraft, coordinator: Coordinator |
 
 
 def _new_revision(letter: Letter, coordinator: Coordinator | None, note: str = "") -> Revision:
-    number = (db.session.scalar(select(func.max(Revision.number)).where(Revision.letter_id == letter.id)) or 0) + 1
+    number = (db.session.scalar(select(func.max(Revision.number)).where(
+        Revision.letter_id == letter.id, Revision.language == letter.language)) or 0) + 1
     revision = Revision(
         letter_id=letter.id,
+        language=letter.language,
         number=number,
         fingerprint=text_fingerprint(letter.text_parts()),
         note=note,

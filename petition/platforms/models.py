@@ -11,7 +11,7 @@ from ..core.extensions import db
 # First parts of the site's own addresses: a platform cannot be called one of them.
 RESERVED_SLUGS = frozenset({
     "admin", "api", "campaign", "confirm", "coordinator", "letters", "overview", "overview.json", "platforms",
-    "static", "withdraw", "invitation", "reset-password", "robots.txt", "favicon.ico",
+    "static", "language", "withdraw", "invitation", "reset-password", "robots.txt", "favicon.ico",
 })
 
 LOGO_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/svg+xml": "svg"}
