@@ -11,7 +11,12 @@ from typing import Any
 from flask import current_app
 
 
-def public_url(endpoint: str, **values: Any) -> str:
+def public_url(endpoint: str, *, language: str | None = None, **values: Any) -> str:
+    """The absolute address of ``endpoint``; with ``language``, the page opens
+    in that language (``?lang=fr``) unless its reader chose another one."""
+    from .i18n import link_language
+
+    values.update(link_language(language))
     adapter = current_app.url_map.bind("localhost")
     path = adapter.build(endpoint, values, force_external=False)
     return current_app.config["BASE_URL"] + path

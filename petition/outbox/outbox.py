@@ -13,12 +13,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, render_template
+from flask_babel import force_locale
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, event, select, update
 from sqlalchemy.orm import Session
 
 from ..core.clock import utcnow
 from ..core.extensions import db
+from ..core.i18n import DEFAULT_LANGUAGE, supported
 from ..core.names import email_key
 from .models import MessageKind, OutboxMessage, OutboxStatus
 
@@ -35,6 +37,7 @@ def queue_message(
     letter_id: int | None = None,
     endorsement_id: int | None = None,
     erase_after_send: bool = False,
+    language: str | None = None,
     **context: Any,
 ) -> OutboxMessage:
     """Render ``templates/email/<kind>.txt`` and ``.html`` into an outbox row in the
@@ -43,19 +46,28 @@ def queue_message(
     An email about a letter (``letter`` in the context) comes from the letter's
     platform: its name is the sender's name and in the text, its contact address
     the Reply-To. With ``erase_after_send`` the address and text are blanked in the
-    transaction that records the message as sent: they do not outlive its delivery."""
+    transaction that records the message as sent: they do not outlive its delivery.
+
+    The message is written in ``language`` (the endorser's, for an email to an
+    endorser), else the letter's platform's default language. ``subject`` may be
+    a lazy string (``_l(...)``): it is translated here, in that language."""
     letter = context.get("letter")
     platform = letter.platform if letter is not None else None
     sender_name = platform.name if platform else current_app.config["SITE_NAME"]
     reply_to = platform.contact_email if platform else current_app.config["PLATFORM_CONTACT_EMAIL"]
-    context.update(platform_name=sender_name, contact_email=reply_to, subject=subject)
+    language = supported(language) or supported(platform.default_language if platform else None) or DEFAULT_LANGUAGE
+    with force_locale(language):
+        subject = str(subject)
+        context.update(platform_name=sender_name, contact_email=reply_to, subject=subject, language=language)
+        text_body = render_template(f"email/{kind}.txt", **context)
+        html_body = render_template(f"email/{kind}.html", **context)
     message = OutboxMessage(
         kind=kind,
         recipient=recipient,
         recipient_key=email_key(recipient),
         subject=subject,
-        text_body=render_template(f"email/{kind}.txt", **context),
-        html_body=render_template(f"email/{kind}.html", **context),
+        text_body=text_body,
+        html_body=html_body,
         message_id=make_msgid(domain=urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"),
         next_attempt_at=utcnow(),
         letter_id=letter_id,
