@@ -60,6 +60,12 @@ class Form(FlaskForm):
                 options["filters"] = filters
             return unbound_field.bind(form=form, **options)
 
+        def render_field(self, field, render_kw):
+            # A hidden CSRF field needs no id: two forms on a page would repeat it.
+            if field.type == "CSRFTokenField":
+                render_kw = {"id": False, **render_kw}
+            return super().render_field(field, render_kw)
+
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         for field in self:
