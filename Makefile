@@ -19,6 +19,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# axe-core and the Nu HTML Checker (vnu-jar, run with the system Java) for the accessibility tests.
+NODE_STAMP := node_modules/.installed-stamp
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 %.mo: %.po | $(STAMP)
 	$(PYBABEL) compile --statistics -i $< -o $@
 
@@ -43,8 +49,8 @@ run: install $(CATALOGUES)
 	$(FLASK) run --debug --host 127.0.0.1 --port 5000
 
 ## The whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
-test: install $(CATALOGUES)
+test: install $(CATALOGUES) $(NODE_STAMP)
 	$(BIN)/python -m pytest -n auto --maxprocesses=4
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules

@@ -1,4 +1,8 @@
-"""The ``flask --app petition ...`` commands."""
+"""The ``flask --app petition ...`` commands.
+
+What they print for people is marked for translation; outside a request it is
+in the default language (English). Their --help stays in English, like the
+command names and options it explains."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import time
 import click
 from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
+from flask_babel import gettext as _, ngettext
 from flask_migrate import upgrade
 
 from .accounts import rules as accounts
@@ -36,7 +41,11 @@ def register(app: Flask) -> None:
 def init_db() -> None:
     """Create or upgrade the database schema (applies every Alembic migration)."""
     upgrade()
-    click.echo(f"Database is up to date ({_safe_url()}).")
+    click.echo(_("Database is up to date (%(url)s).", url=_safe_url()))
+
+
+def _sign_in_url() -> str:
+    return f"{current_app.config['BASE_URL']}/coordinator/sign-in"
 
 
 def _safe_url() -> str:
@@ -66,7 +75,8 @@ def create_admin(email: str, name: str, password: str) -> None:
         person = accounts.create_coordinator(email, name or email.split("@")[0], password, admin=True)
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Administrator {person.email} created. Sign in at {current_app.config['BASE_URL']}/coordinator/sign-in")
+    click.echo(_("Administrator %(email)s created. Sign in at %(url)s",
+                 email=person.email, url=_sign_in_url()))
 
 
 @click.command("create-coordinator")
@@ -81,14 +91,14 @@ def create_coordinator(email: str, platform_slug: str, role: str, name: str, pas
     email = _valid_email(email)
     platform = find_platform(platform_slug)
     if platform is None:
-        raise click.BadParameter(f"there is no platform {platform_slug!r}", param_hint="--platform")
+        raise click.BadParameter(_("there is no platform %(slug)s", slug=repr(platform_slug)), param_hint="--platform")
     try:
         person = accounts.create_coordinator(email, name or email.split("@")[0], password, platform=platform,
                                              role=Role(role))
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"{role.capitalize()} {person.email} of {platform.name} created. "
-               f"Sign in at {current_app.config['BASE_URL']}/coordinator/sign-in")
+    click.echo(_("%(role)s %(email)s of %(platform)s created. Sign in at %(url)s",
+                 role=Role(role).label, email=person.email, platform=platform.name, url=_sign_in_url()))
 
 
 @click.command("create-platform")
@@ -100,14 +110,16 @@ def create_platform(slug: str, name: str, country: str, contact: str) -> None:
     """Create a national platform (its public pages live at /SLUG/)."""
     country = country.strip().upper()
     if country and country_name(country) == country:
-        raise click.BadParameter(f"{country!r} is not an ISO 3166 country code", param_hint="--country")
+        raise click.BadParameter(_("%(code)s is not an ISO 3166 country code", code=repr(country)),
+                                 param_hint="--country")
     try:
         platform = platforms.create_platform(platforms.PlatformDetails(
             name=name.strip()[:200], slug=slug, country=country or None,
             contact_email=_valid_email(contact) if contact else None))
     except platforms.PlatformError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Platform {platform.name} created: {current_app.config['BASE_URL']}/{platform.slug}/")
+    click.echo(_("Platform %(platform)s created: %(url)s",
+                 platform=platform.name, url=f"{current_app.config['BASE_URL']}/{platform.slug}/"))
 
 
 @click.command("demo")
@@ -116,13 +128,17 @@ def demo() -> None:
     from .demo import load_demo
 
     result = load_demo()
+    base = current_app.config["BASE_URL"]
+    rows = [(_("Campaign:"), _("%(url)s  (three platforms, their letters and the map)", url=f"{base}/")),
+            (_("Demo letter:"), f"{base}/{result.letter.platform.slug}/{result.letter.slug}"),
+            (_("Coordinator:"), _sign_in_url()),
+            (_("email:"), result.email),
+            (_("password:"), result.password)]
+    width = max(len(label) for label, _value in rows)
     click.echo("")
     click.echo("=" * 64)
-    click.echo(f"  Campaign:     {current_app.config['BASE_URL']}/  (three platforms, their letters and the map)")
-    click.echo(f"  Demo letter:  {current_app.config['BASE_URL']}/{result.letter.platform.slug}/{result.letter.slug}")
-    click.echo(f"  Coordinator:  {current_app.config['BASE_URL']}/coordinator/sign-in")
-    click.echo(f"      email:    {result.email}")
-    click.echo(f"      password: {result.password}")
+    for label, value in rows:
+        click.echo(f"  {label.ljust(width)}  {value}")  # a two-column table: layout, not a sentence
     click.echo("=" * 64)
     click.echo("")
 
@@ -134,7 +150,8 @@ def demo() -> None:
 def send_mail(watch: bool, interval: float) -> None:
     """Deliver the outbox messages that are due, once or (with --watch) continuously."""
     if not mail_server_configured():
-        click.echo("No MAIL_SERVER is configured: messages stay in the outbox, readable at /coordinator/outbox.")
+        click.echo(_("No MAIL_SERVER is configured: messages stay in the outbox, readable at %(path)s.",
+                     path="/coordinator/outbox"))
         return
     worker = f"{socket.gethostname()}-{os.getpid()}"
     if not watch:
@@ -144,27 +161,33 @@ def send_mail(watch: bool, interval: float) -> None:
             sent, retrying, failed = sent + len(report.sent), retrying + len(report.retrying), failed + len(report.failed)
             if report.attempted < BATCH:
                 break
-        click.echo(f"Sent {sent}, will retry {retrying}, failed {failed}.")
+        click.echo(_sent_report(sent, retrying, failed))
         return
     stopping = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.append(True))
-    click.echo(f"Mail worker {worker} watching the outbox every {interval:g}s; Ctrl-C or SIGTERM stops it.")
+    click.echo(_("Mail worker %(worker)s watching the outbox every %(seconds)ss; Ctrl-C or SIGTERM stops it.",
+                 worker=worker, seconds=f"{interval:g}"))
     while not stopping:
         try:
             report = deliver_due(worker)
         except Exception as error:  # the database may be briefly away; keep the worker alive
             db.session.rollback()
-            click.echo(f"Outbox unavailable ({type(error).__name__}: {error}); trying again.", err=True)
+            click.echo(_("Outbox unavailable (%(error)s); trying again.", error=f"{type(error).__name__}: {error}"),
+                       err=True)
             report = None
         finally:
             db.session.remove()
         if report and report.attempted:
-            click.echo(f"Sent {len(report.sent)}, will retry {len(report.retrying)}, failed {len(report.failed)}.")
+            click.echo(_sent_report(len(report.sent), len(report.retrying), len(report.failed)))
         if report and report.attempted >= BATCH:
             continue  # more may be due right away
         _sleep_unless_stopping(interval, stopping)
-    click.echo("Mail worker stopped.")
+    click.echo(_("Mail worker stopped."))
+
+
+def _sent_report(sent: int, retrying: int, failed: int) -> str:
+    return _("Sent %(sent)d, will retry %(retrying)d, failed %(failed)d.", sent=sent, retrying=retrying, failed=failed)
 
 
 def _sleep_unless_stopping(seconds: float, stopping: list) -> None:
@@ -178,9 +201,10 @@ def send_digests() -> None:
     """Queue the daily digest of new endorsements for letters that ask for one (run it from cron)."""
     sent = queue_digests()
     if not sent:
-        click.echo("No new endorsements to report.")
+        click.echo(_("No new endorsements to report."))
     for slug, count in sent.items():
-        click.echo(f"{slug}: digest of {count} new endorsement{'s' if count != 1 else ''} queued.")
+        click.echo(ngettext("%(letter)s: digest of %(num)d new endorsement queued.",
+                            "%(letter)s: digest of %(num)d new endorsements queued.", count, letter=slug))
 
 
 @click.command("close-due-letters")
@@ -188,7 +212,7 @@ def close_due_letters() -> None:
     """Close the open letters whose deadline has passed (run it from cron; safe to repeat)."""
     closed = letters.close_due_letters()
     if not closed:
-        click.echo("No open letter is past its deadline.")
+        click.echo(_("No open letter is past its deadline."))
     for letter in closed:
-        click.echo(f"Closed {letter.platform.slug}/{letter.slug} (deadline {letter.deadline.isoformat()}): "
-                   f"{letter.title}")
+        click.echo(_("Closed %(letter)s (deadline %(deadline)s): %(title)s", letter=f"{letter.platform.slug}/{letter.slug}",
+                     deadline=letter.deadline.isoformat(), title=letter.title))

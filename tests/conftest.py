@@ -36,6 +36,23 @@ BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 PASSWORD = "correct horse battery staple"
 
 
+def pytest_configure(config):
+    """The app reads compiled catalogues (.mo); `make` builds them, and so does a
+    bare `pytest` when one is missing or older than its .po."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parent.parent / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with open(po, "rb") as source:
+                catalog = read_po(source)
+            partial = mo.with_suffix(f".mo.{os.getpid()}")
+            with open(partial, "wb") as target:
+                write_mo(target, catalog)
+            os.replace(partial, mo)  # atomic: parallel workers never read half a file
+
+
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         metafunc.parametrize("backend", BACKENDS, scope="session")

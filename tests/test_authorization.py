@@ -24,6 +24,7 @@ from petition.endorsements.submitting import EndorsementDetails, submit_endorsem
 from petition.core.extensions import db
 from petition.letters.models import Delivery, LetterStatus, Response
 from petition.letters.rules import close_letter
+from petition.letters.translations import TranslationText, add_translation, publish_translation
 from petition.models import Coordinator, Letter, OutboxMessage, Platform, Role
 from petition.platforms.rules import PlatformDetails, create_platform
 
@@ -79,7 +80,8 @@ class Side:
                 "message_id": self.message.id}
         scenes = [base]
         for letter in (self.draft, self.open, self.closed, self.delivered):
-            scene = {**base, "letter_id": letter.id, "slug": letter.slug, "addressee_id": letter.addressees[0].id}
+            scene = {**base, "letter_id": letter.id, "slug": letter.slug, "addressee_id": letter.addressees[0].id,
+                     "language": "fr"}  # the open letter has a French translation
             if letter.current_revision is not None:
                 scene["revision_id"] = letter.current_revision.id
             if letter is self.open:
@@ -117,6 +119,9 @@ def _side(outbox, slug: str, name: str, country: str, codeword: str) -> Side:
 
     draft = make_letter(coordinator, publish=False, platform=platform, title=f"Draft {codeword} only we know")
     open_letter = make_letter(coordinator, platform=platform, title=f"Open letter of {name}", requires_approval=True)
+    publish_translation(add_translation(open_letter, "fr", TranslationText(
+        title=f"Lettre ouverte de {name}", addressee="S.E. le Président de la République",
+        body="Nous vous demandons de ratifier le Protocole."), coordinator), coordinator)
     endorser = f"endorser-{codeword}@example.org"
     submit_endorsement(open_letter, EndorsementDetails(  # as the public form does: a confirmation email is queued
         organisation=f"Organisation {codeword.title()}", organisation_type="ngo", country=country, email=endorser,

@@ -34,9 +34,10 @@ def text_of(response) -> str:
 
 @pytest.fixture
 def link_path(clock, letter, endorse, outbox) -> str:
-    """The path of the confirmation link a CSO has just been emailed (on the test's clock)."""
+    """The path of the confirmation link a CSO has just been emailed (on the test's clock),
+    without the language it carries (?lang=en), so that tests can build on its token."""
     endorse(letter)
-    return path_of(outbox.link(EMAIL))
+    return path_of(outbox.link(EMAIL)).split("?", 1)[0]
 
 
 # -- looking does not confirm --------------------------------------------------------

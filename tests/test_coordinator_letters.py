@@ -300,7 +300,7 @@ def test_a_new_draft_keeps_what_the_coordinator_wrote(client, signed_in, csrf):
     assert revisions_of(letter) == [], "a draft has no revision until it is published"
     page = html_of(client.get(location(response)))
     assert "Draft saved. Publish it when it is ready." in flashes(page)
-    assert "<h1>Ratify the OP-ICESCR now</h1>" in page
+    assert "<h1>Manage: <bdi>Ratify the OP-ICESCR now</bdi></h1>" in page, "not the public page's title"
     assert "Publish the letter" in page
 
 
@@ -442,6 +442,31 @@ def test_the_preview_page_of_a_draft_shows_its_rendered_text(client, signed_in):
     assert "The letter is a draft: the public cannot see it yet." in page
     assert "<h3>Our asks</h3>" in page
     assert "<li><strong>sign</strong></li>" in page
+
+
+def heading_of(html: str) -> str:
+    """The text of the page's first <h1>, as a screen reader reads it."""
+    match = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)
+    assert match, "the page has no <h1>"
+    return " ".join(unescape(re.sub(r"<[^>]+>", "", match.group(1))).split())
+
+
+def test_each_page_about_a_letter_has_a_title_of_its_own_that_its_heading_agrees_with(client, signed_in):
+    letter = make_letter(signed_in, title="Ratify now")
+    draft = make_letter(signed_in, publish=False, title="Draft to check")
+    base = f"/coordinator/letters/{letter.id}"
+    titles = {}
+    for path in (base, f"{base}/edit", f"{base}/revisions", f"{base}/addressees",
+                 f"/coordinator/letters/{draft.id}/preview"):
+        page = html_of(client.get(path))
+        titles[path] = title_of(page).rsplit(" – ", 1)[0]
+        assert heading_of(page) == titles[path], path
+
+    assert titles[base] == "Manage: Ratify now"
+    assert titles[f"{base}/edit"] == "Edit: Ratify now"
+    assert titles[f"{base}/revisions"] == "Revisions of Ratify now"
+    assert title_of(html_of(client.get(f"/national/{letter.slug}"))).rsplit(" – ", 1)[0] == "Ratify now", \
+        "the public page keeps the letter's own title"
 
 
 def test_drafts_are_not_public(client, coordinator, csrf):
@@ -698,8 +723,8 @@ def test_changing_the_text_of_an_open_letter_makes_revision_two(client, signed_i
 
     page = html_of(client.get(f"/coordinator/letters/{letter.id}/revisions"))
     section = page[page.index("<h2>Revision 2</h2>"):page.index("<h2>Revision 1</h2>")]
-    assert "2026-11-30 09:00 UTC" in section
-    assert "by Amina Coordinator" in section
+    assert '<time datetime="2026-11-30T09:00:00Z">' in section
+    assert "by <bdi>Amina Coordinator</bdi>" in section
     assert "Added articles 10 and 11" in section
     assert "Changed: body" in section
     assert second.fingerprint in section
@@ -771,7 +796,7 @@ def test_endorsements_keep_the_revision_they_confirmed(client, signed_in, csrf, 
     assert endorsement_of("Late Endorsers").revision_id == second.id
     signed = html_of(client.get(f"/national/{letter.slug}/signed"))
     assert "Text: revision 2" in signed and second.fingerprint in signed
-    assert "1 of these endorsements were given to an earlier revision of the text." in signed
+    assert "1 of these endorsements was given to an earlier revision of the text." in signed
 
 
 # -- closing, reopening, deadlines ---------------------------------------------------------------------

@@ -220,13 +220,23 @@ def test_the_letter_addressee_is_the_first_and_others_follow_in_the_order_chosen
         assert response.status_code == 302
     page = html_of(client.get(path))
 
-    assert "Chair, National Human Rights Commission added to the addressees." in flashes(page)
+    assert "<bdi>Chair, National Human Rights Commission</bdi> added to the addressees." in flashes(page)
     assert_content_security_policy_kept(page)
     assert names_of(letter) == ["H.E. the President of the Republic", "Minister of Foreign Affairs",
                                 "Chair, National Human Rights Commission"]
     assert [a.position for a in addressees_of(letter)] == [0, 1, 2]
     assert [e.detail for e in stored(AuditEvent, action="addressee.added")] == [
         "Minister of Foreign Affairs", "Chair, National Human Rights Commission"]
+
+
+def test_a_name_in_a_message_is_set_apart_and_shown_as_text(client, signed_in):
+    letter = make_letter(signed_in)
+    path = f"/coordinator/letters/{letter.id}/addressees"
+
+    client.post(path, data={"name": "<b>Ministère</b> & co", "csrf_token": token(client)})
+
+    page = html_of(client.get(path))
+    assert "<bdi>&lt;b&gt;Ministère&lt;/b&gt; &amp; co</bdi> added to the addressees." in page
 
 
 def test_addressees_can_be_reordered_renamed_and_removed(client, signed_in):
@@ -248,7 +258,7 @@ def test_addressees_can_be_reordered_renamed_and_removed(client, signed_in):
                 data={"name": "Minister of Foreign Affairs", "csrf_token": token(client)})
     response = client.post(f"{base}/{commission.id}/remove", data={"csrf_token": token(client)})
 
-    assert "National Human Rights Commission removed from the addressees." in flashes(
+    assert "<bdi>National Human Rights Commission</bdi> removed from the addressees." in flashes(
         html_of(client.get(response.headers["Location"])))
     assert names_of(letter) == ["H.E. the President of the Republic", "Minister of Foreign Affairs"]
 
@@ -330,7 +340,7 @@ def test_a_delivery_records_exactly_what_was_delivered(client, signed_in, clock,
     assert response.headers["Location"] == f"/coordinator/letters/{letter.id}#delivery"
     page = html_of(client.get(f"/coordinator/letters/{letter.id}"))
     assert_content_security_policy_kept(page)
-    assert "Delivery to H.E. the President of the Republic recorded." in flashes(page)
+    assert "Delivery to <bdi>H.E. the President of the Republic</bdi> recorded." in flashes(page)
     [delivery] = stored(Delivery)
     revision = stored_letter(letter).current_revision
     assert (delivery.letter_id, delivery.addressee_id) == (letter.id, president.id)
@@ -471,8 +481,8 @@ def test_coordinators_recording_one_delivery_at_once_record_it_once(app, coordin
 
     assert results == [302] * 6
     messages = [flashes(html_of(browser.get(f"/coordinator/letters/{letter.id}")))[0] for browser, _ in browsers]
-    assert sorted(messages) == ["Delivery to H.E. the President of the Republic recorded."] + [
-        "The delivery to H.E. the President of the Republic is already recorded "
+    assert sorted(messages) == ["Delivery to <bdi>H.E. the President of the Republic</bdi> recorded."] + [
+        "The delivery to <bdi>H.E. the President of the Republic</bdi> is already recorded "
         "(another coordinator may have recorded it a moment ago)."] * 5
     assert len(stored(Delivery)) == 1
     assert stored_letter(letter).status == "delivered"
@@ -540,7 +550,8 @@ def test_removing_an_addressee_while_its_delivery_is_recorded_keeps_the_record_w
         assert [d.addressee_id for d in stored(Delivery)] == [addressee_id]
         assert addressee_id in [a.id for a in addressees_of(letter)]
     else:  # the removal came first: no delivery to an addressee that is gone
-        assert results[0] in ("Chair, National Human Rights Commission was removed from the addressees a moment ago.",
+        assert results[0] in ("<bdi>Chair, National Human Rights Commission</bdi> was removed from the addressees "
+                              "a moment ago.",
                               "not found")
         assert results[1] == "done"
         assert addressee_id not in [a.id for a in addressees_of(letter)]
@@ -588,7 +599,7 @@ def test_a_withdrawal_after_delivery_is_told_on_the_record(client, signed_in, cl
 
     html = html_of(client.get(f"/coordinator/letters/{letter.id}/addressees/{president.id}/delivered"))
 
-    assert "1 of the endorsements delivered have since been withdrawn or rejected" in html
+    assert "1 of the endorsements delivered has since been withdrawn or rejected: it is not listed below." in html
     assert "Alpha Rights" in html and "Beta Union" not in html
     assert stored(Delivery)[0].endorsement_count == 2
 
@@ -792,9 +803,9 @@ def test_endorsers_who_asked_for_news_get_one_email_per_delivery(client, signed_
     assert message.subject == "Delivered: Ratify the OP-ICESCR"
     assert ("was delivered to H.E. the President of the Republic on 3 December 2026 (by hand), with the "
             "endorsements of 2 organisations.") in message.text_body
-    assert f"https://letters.example.org/national/{endorsers.slug}\n" in message.text_body
+    assert f"https://letters.example.org/national/{endorsers.slug}?lang=en\n" in message.text_body, "in their language"
     assert "Hello Siti Rahman" in message.text_body
-    assert f'href="https://letters.example.org/national/{endorsers.slug}"' in message.html_body
+    assert f'href="https://letters.example.org/national/{endorsers.slug}?lang=en"' in message.html_body
 
     post_delivery(client, endorsers, commission, method="email")
 
@@ -814,7 +825,46 @@ def test_endorsers_who_asked_for_news_get_one_email_per_response(client, signed_
     assert message.subject == "A response to Ratify the OP-ICESCR"
     assert "H.E. the President of the Republic responded on 3 December 2026" in message.text_body
     assert "The Office of the President thanks the platform" in message.text_body
-    assert f"https://letters.example.org/national/{endorsers.slug}\n" in message.text_body
+    assert f"https://letters.example.org/national/{endorsers.slug}?lang=en\n" in message.text_body, "in their language"
+
+
+def test_news_is_written_in_the_language_each_endorser_endorsed_in(client, signed_in, clock, outbox):
+    letter = make_letter(signed_in)
+    add_endorsement(letter, "Réseau des droits", email="fr@example.org", wants_updates=True, language="fr")
+    add_endorsement(letter, "Red de derechos", email="es@example.org", wants_updates=True, language="es")
+    close_letter(letter, signed_in)
+    clock.advance(days=5)
+    [president] = addressees_of(letter)
+
+    post_delivery(client, letter, president)
+    post_response(client, letter, president)
+
+    french, spanish = outbox.last("fr@example.org", "delivery_update"), outbox.last("es@example.org", "delivery_update")
+    assert "3 décembre 2026" in french.text_body and f"/national/{letter.slug}?lang=fr\n" in french.text_body
+    assert "3 de diciembre de 2026" in spanish.text_body and f"/national/{letter.slug}?lang=es\n" in spanish.text_body
+    assert "3 décembre 2026" in outbox.last("fr@example.org", "response_update").text_body
+    page = visible_text(html_of(client.get(f"/coordinator/letters/{letter.id}")))
+    assert "Delivered on" in page and "décembre" not in page, "the coordinator's page stays in their language"
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_the_delivery_pages_speak_the_coordinators_language_and_set_names_apart(client, signed_in, clock, language):
+    letter = closed_letter(signed_in, clock)
+    president, commission = addressees_of(letter)[0], add_second_addressee(letter)
+    post_delivery(client, letter, president)
+    post_response(client, letter, president)
+    base = f"/coordinator/letters/{letter.id}"
+
+    for path in (base, f"{base}/addressees", f"{base}/addressees/{commission.id}/rename",
+                 delivery_path(letter, commission), f"{base}/addressees/{president.id}/delivered", f"{base}/responses/new", f"{base}/revisions",
+                 f"{base}/edit", "/coordinator/letters/new", "/coordinator/", "/coordinator/outbox"):
+        response = client.get(f"{path}?lang={language}")
+        assert response.status_code == 200, path
+        page = html_of(response)
+        assert f'<html lang="{language}" dir="{"rtl" if language == "ar" else "ltr"}">' in page, path
+    record = html_of(client.get(f"{base}/addressees/{president.id}/delivered?lang={language}"))
+    assert "<bdi>H.E. the President of the Republic</bdi>" in record
+    assert "3 December 2026" not in record and "December 3, 2026" not in record, "the date in the page's language"
 
 
 def test_a_refused_delivery_sends_nothing(client, signed_in, clock, endorsers, outbox):

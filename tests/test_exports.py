@@ -298,18 +298,18 @@ def test_csv_export_has_every_endorsement_of_the_letter_with_the_private_fields(
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == f'attachment; filename="{letter.slug}-endorsements.csv"'
     rows = read_csv(response)
-    assert [row["organisation"] for row in rows] == [
+    assert [row["Organisation"] for row in rows] == [
         "Asociación Derechos Ya", "Quiet Foundation", "Not Yet Confirmed", "Turned Down"]
-    assert [row["status"] for row in rows] == ["published", "published", "pending", "rejected"]
+    assert [row["Status"] for row in rows] == ["published", "published", "pending", "rejected"]
     first = rows[0]
-    assert first["email"] == "lucia@derechos.example.org"
-    assert first["contact_name"] == "Lucía Pérez"
-    assert first["contact_role"] == "Coordinadora"
-    assert first["comment"] == "¡Sí!"
-    assert first["country"] == "Uruguay" and first["country_code"] == "UY"
-    assert first["city"] == "Montevideo"
-    assert first["listed_publicly"] == "yes" and rows[1]["listed_publicly"] == "no"
-    assert first["revision"] == "1"
+    assert first["Email address"] == "lucia@derechos.example.org"
+    assert first["Contact name"] == "Lucía Pérez"
+    assert first["Contact role"] == "Coordinadora"
+    assert first["Comment"] == "¡Sí!"
+    assert first["Country"] == "Uruguay" and first["Country code"] == "UY"
+    assert first["City"] == "Montevideo"
+    assert first["Listed publicly"] == "yes" and rows[1]["Listed publicly"] == "no"
+    assert first["Revision"] == "1"
     assert "Other Letter Endorser" not in response.get_data(as_text=True)
 
 
@@ -318,7 +318,7 @@ def test_csv_export_of_a_letter_without_endorsements_has_just_the_header(client,
 
     assert response.status_code == 200
     text = response.get_data().decode("utf-8-sig")
-    assert text.splitlines()[0].split(",")[:3] == ["id", "status", "organisation"]
+    assert text.splitlines()[0].split(",")[:3] == ["ID", "Status", "Organisation"]
     assert read_csv(response) == []
 
 
@@ -330,14 +330,14 @@ def test_csv_export_neutralises_cells_a_spreadsheet_would_run_as_formulas(client
     rows = read_csv(client.get(f"/coordinator/letters/{letter.id}/endorsements.csv"))
 
     risky, plain = rows
-    assert risky["organisation"] == '\'=HYPERLINK("http://evil.example","Click")'
-    assert risky["city"] == "'+60 Kuala Lumpur"
-    assert risky["contact_name"] == "'-2+3"
-    assert risky["contact_role"] == "'@SUM(A1:A9)"
-    assert risky["comment"] == "'=1+1 is two"
-    assert plain["organisation"] == "Plain Name"
-    assert plain["city"] == "Penang - Island"
-    assert plain["comment"] == "a = b"
+    assert risky["Organisation"] == '\'=HYPERLINK("http://evil.example","Click")'
+    assert risky["City"] == "'+60 Kuala Lumpur"
+    assert risky["Contact name"] == "'-2+3"
+    assert risky["Contact role"] == "'@SUM(A1:A9)"
+    assert risky["Comment"] == "'=1+1 is two"
+    assert plain["Organisation"] == "Plain Name"
+    assert plain["City"] == "Penang - Island"
+    assert plain["Comment"] == "a = b"
 
 
 def test_csv_keeps_commas_quotes_and_line_breaks_inside_their_cells(client, signed_in, letter):
@@ -345,9 +345,47 @@ def test_csv_keeps_commas_quotes_and_line_breaks_inside_their_cells(client, sign
 
     rows = read_csv(client.get(f"/coordinator/letters/{letter.id}/endorsements.csv"))
 
-    assert rows[0]["organisation"] == 'Union "Solidarity", Penang'
-    assert rows[0]["comment"] == 'First line,\nsecond "line"'
+    assert rows[0]["Organisation"] == 'Union "Solidarity", Penang'
+    assert rows[0]["Comment"] == 'First line,\nsecond "line"'
 
 
 def test_csv_export_of_an_unknown_letter_is_not_found(client, signed_in):
     assert client.get("/coordinator/letters/9999/endorsements.csv").status_code == 404
+
+
+# -- the signed letter's languages ----------------------------------------------------------
+
+
+def test_the_signed_letter_is_written_in_the_letters_language_and_its_toolbar_in_the_visitors(
+        client, clock, coordinator):
+    letter = make_letter(coordinator, language="fr", title="Ratifiez le PIDESC")
+
+    html = client.get(f"/national/{letter.slug}/signed", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+    assert '<html lang="fr" dir="ltr">' in html
+    assert '<p class="letterhead__date">28 novembre 2026</p>' in html, "the date as the letter's readers write it"
+    assert '<section class="endorsers">' in html, "its fixed words are in the letter's language: no lang of their own"
+    toolbar = html.split('<nav class="toolbar"', 1)[1].split(">", 1)[0]
+    assert 'lang="en" dir="ltr"' in toolbar
+
+
+def test_an_arabic_visitor_gets_a_right_to_left_toolbar_on_an_english_letter(client, clock, letter):
+    html = client.get(f"/national/{letter.slug}/signed", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+
+    assert '<html lang="en" dir="ltr">' in html
+    toolbar = html.split('<nav class="toolbar"', 1)[1].split(">", 1)[0]
+    assert 'lang="ar" dir="rtl"' in toolbar
+    assert '<p class="letterhead__date">28 November 2026</p>' in html
+
+
+def test_a_letter_in_a_language_the_interface_does_not_speak_keeps_its_fixed_words_in_the_visitors(
+        client, clock, coordinator):
+    letter = make_letter(coordinator, language="pt", title="Ratifiquem o PIDESC")
+    add_endorsement(letter, "Associação Direitos Já")
+
+    html = client.get(f"/national/{letter.slug}/signed", headers={"Accept-Language": "es"}).get_data(as_text=True)
+
+    assert '<html lang="pt" dir="ltr">' in html
+    assert '<section class="endorsers" lang="es" dir="ltr">' in html
+    assert '<footer class="integrity" lang="es" dir="ltr">' in html
+    assert '<p class="letterhead__date" lang="es" dir="ltr">28 de noviembre de 2026</p>' in html

@@ -177,7 +177,7 @@ def test_a_digest_counts_what_waits_for_approval(coordinators, confirm, outbox, 
 
     digest = outbox.last("coord@example.org", "digest")
     assert "waiting for approval" in digest_lines(digest)[0]
-    assert "1 of them wait for your approval." in digest.text_body
+    assert "1 of them waits for your approval." in digest.text_body
 
 
 def test_the_notification_choice_is_saved_from_the_letter_form(client, signed_in, letter):

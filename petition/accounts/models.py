@@ -5,6 +5,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -34,15 +35,28 @@ class Role(StrEnum):
     VIEWER = "viewer"  # read-only dashboards and exports
 
     @property
+    def label(self) -> str:
+        """The role's name on its own, in a list or a menu: "Coordinator"."""
+        return _ROLE_LABELS[self]
+
+    @property
+    def noun(self) -> str:
+        """The role's name inside a sentence: "is now a coordinator of ..."."""
+        return _ROLE_NOUNS[self]
+
+    @property
     def description(self) -> str:
         """What the role may do, in words for people."""
         return _ROLE_DESCRIPTIONS[self]
 
 
+# Lazy: each is translated when shown, in the reader's language.
+_ROLE_LABELS = {Role.COORDINATOR: _l("Coordinator"), Role.VIEWER: _l("Viewer")}
+_ROLE_NOUNS = {Role.COORDINATOR: _l("coordinator"), Role.VIEWER: _l("viewer")}
 _ROLE_DESCRIPTIONS = {
-    Role.COORDINATOR: "Coordinators draft, publish and close the platform's letters, moderate endorsements "
-                      "and invite people.",
-    Role.VIEWER: "Viewers read the platform's letters, endorsements, outbox and exports, and change nothing.",
+    Role.COORDINATOR: _l("Coordinators draft, publish and close the platform's letters, moderate endorsements "
+                         "and invite people."),
+    Role.VIEWER: _l("Viewers read the platform's letters, endorsements, outbox and exports, and change nothing."),
 }
 
 
@@ -109,3 +123,11 @@ class Membership(db.Model):
 
     coordinator: Mapped[Coordinator] = relationship(back_populates="memberships")
     platform: Mapped[Platform] = relationship()
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+    @property
+    def role_noun(self) -> str:
+        return Role(self.role).noun

@@ -5,6 +5,7 @@ an account. Who may use each page is declared in permissions.ACCESS."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from ..coordinator import bp as coordinator
@@ -44,11 +45,13 @@ def invite_person():
             form.email.errors.append(str(error))
         else:
             if invitation.new_account:
-                flash(f"Invitation sent to {invitation.person.email}. The link in it works for "
-                      f"{rules.invitation_valid_days()} days.", "success")
+                flash(ngettext("Invitation sent to %(email)s. The link in it works for %(num)d day.",
+                               "Invitation sent to %(email)s. The link in it works for %(num)d days.",
+                               rules.invitation_valid_days(), email=invitation.person.email), "success")
             else:
-                flash(f"{invitation.person.name} is now a {form.role.data} of {platform.name}. "
-                      "We told them by email.", "success")
+                flash(_("%(name)s is now a %(role)s of %(platform)s. We told them by email.",
+                        name=invitation.person.name, role=Role(form.role.data).noun, platform=platform.name),
+                      "success")
             return redirect(_people_page(platform.slug))
     return render_template("coordinator/people_invite.html", form=form), 400 if form.errors else 200
 
@@ -58,7 +61,8 @@ def _membership_or_404(person_id: int, platform_slug: str) -> Membership:
     return found_or_404(rules.find_membership(person_id, platform))
 
 
-def _role_action(person_id: int, platform_slug: str, form: ShownRoleForm, action, done: str):
+def _role_action(person_id: int, platform_slug: str, form: ShownRoleForm, action, done):
+    """``done(name, platform, role)`` says what was done, once it is."""
     membership = _membership_or_404(person_id, platform_slug)
     if not form.validate():
         abort(400)
@@ -68,23 +72,27 @@ def _role_action(person_id: int, platform_slug: str, form: ShownRoleForm, action
     except rules.AccountError as error:
         flash(str(error), "error")
     else:
-        flash(done.format(name=name, platform=platform_name, role=form.data.get("role")), "success")
+        flash(done(name, platform_name, form.data.get("role")), "success")
     return redirect(_people_page(platform_slug))
 
 
 @coordinator.post("/people/<id:person_id>/roles/<platform:platform_slug>")
 def change_role(person_id: int, platform_slug: str):
     return _role_action(person_id, platform_slug, RoleForm(), lambda membership, form: rules.change_role(
-        current_user, membership, Role(form.shown.data), Role(form.role.data)), "{name} is now a {role} of {platform}.")
+        current_user, membership, Role(form.shown.data), Role(form.role.data)),
+        lambda name, platform, role: _("%(name)s is now a %(role)s of %(platform)s.",
+                                       name=name, role=Role(role).noun, platform=platform))
 
 
 @coordinator.post("/people/<id:person_id>/roles/<platform:platform_slug>/remove")
 def remove_role(person_id: int, platform_slug: str):
     return _role_action(person_id, platform_slug, ShownRoleForm(), lambda membership, form: rules.remove_role(
-        current_user, membership, Role(form.shown.data)), "{name} no longer has a role on {platform}.")
+        current_user, membership, Role(form.shown.data)),
+        lambda name, platform, role: _("%(name)s no longer has a role on %(platform)s.", name=name, platform=platform))
 
 
-def _account_action(person_id: int, action, done: str):
+def _account_action(person_id: int, action, done):
+    """``done(email)`` says what was done, once it is."""
     person = db.get_or_404(Coordinator, person_id)
     if not ActionForm().validate():
         abort(400)
@@ -93,16 +101,17 @@ def _account_action(person_id: int, action, done: str):
     except rules.AccountError as error:
         flash(str(error), "error")
     else:
-        flash(done.format(email=person.email), "success")
+        flash(done(person.email), "success")
     return redirect(url_for(".people", _anchor="accounts"))
 
 
 @coordinator.post("/people/<id:person_id>/deactivate")
 def deactivate_person(person_id: int):
-    return _account_action(person_id, rules.deactivate_account,
-                           "The account of {email} is deactivated: it cannot sign in, and its sessions have ended.")
+    return _account_action(person_id, rules.deactivate_account, lambda email: _(
+        "The account of %(email)s is deactivated: it cannot sign in, and its sessions have ended.", email=email))
 
 
 @coordinator.post("/people/<id:person_id>/reactivate")
 def reactivate_person(person_id: int):
-    return _account_action(person_id, rules.reactivate_account, "The account of {email} can sign in again.")
+    return _account_action(person_id, rules.reactivate_account,
+                           lambda email: _("The account of %(email)s can sign in again.", email=email))

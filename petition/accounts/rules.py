@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -19,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..core.audit import AuditEvent
 from ..core.clock import utcnow
 from ..core.extensions import db
+from ..core.i18n import current_language
 from ..core.links import public_url
 from ..core.tokens import Purpose, TokenExpired, make_token, read_token
 from ..outbox.models import MessageKind
@@ -45,12 +47,12 @@ _SESSION_ID = re.compile(r"([0-9]{1,9}):([0-9]{1,9})")
 
 # Checked against when the address is unknown, so a wrong address takes as long
 # as a wrong password and sign-in does not reveal which addresses exist.
-_UNKNOWN_ACCOUNT_HASH = generate_password_hash("no account has this password")
+_UNKNOWN_ACCOUNT_HASH = generate_password_hash("no account has this password")  # not for people
 
 
 def _check_password_length(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
+        raise AccountError(_("Choose a password of at least %(num)d characters.", num=MIN_PASSWORD_LENGTH))
 
 
 def _audit(action: str, actor: Coordinator | None, detail: str) -> None:
@@ -70,9 +72,9 @@ def create_coordinator(email: str, name: str, password: str, *, platform: Platfo
     the email address must be new."""
     _check_password_length(password)
     if len(name.strip()) > 200:
-        raise AccountError("Keep the name under 200 characters.")
+        raise AccountError(_("Keep the name under 200 characters."))
     if find_coordinator(email) is not None:
-        raise AccountError(f"There is already an account with the address {email}.")
+        raise AccountError(_("There is already an account with the address %(email)s.", email=email))
     coordinator = Coordinator(email=email.strip().lower(), name=name.strip() or email, is_admin=admin)
     coordinator.set_password(password)
     if platform is not None:
@@ -193,6 +195,13 @@ def _use_link(link: AccountLink, purpose: Purpose, **values) -> bool:
     return True
 
 
+def _reader_language() -> str | None:
+    """An email to a coordinator is written in the language of the page that sent
+    it, and its links open in it; outside a request, queue_message falls back to
+    the platform's."""
+    return current_language() if has_request_context() else None
+
+
 def invitation_valid_days() -> int:
     return current_app.config["INVITATION_MAX_AGE"].days
 
@@ -223,33 +232,38 @@ def invite_person(inviter: Coordinator, email: str, name: str, platform: Platfor
             return _invite(inviter, email.strip().lower(), name.strip(), platform, role)
         except IntegrityError:  # the same address or role added by someone else a moment ago: look again
             db.session.rollback()
-    raise AccountError("Someone changed this person's roles at the same moment. Check the list and try again.")
+    raise AccountError(_("Someone changed this person's roles at the same moment. Check the list and try again."))
 
 
 def _invite(inviter: Coordinator, email: str, name: str, platform: Platform, role: Role) -> Invitation:
     person = find_coordinator(email)
     if person is not None and not person.active:
-        raise AccountError(f"The account of {person.email} is deactivated. A site administrator can reactivate it.")
+        raise AccountError(_("The account of %(email)s is deactivated. A site administrator can reactivate it.",
+                             email=person.email))
     if person is None:
         person = Coordinator(email=email, name=name or email.split("@")[0], password_hash=None)
         db.session.add(person)
     membership = next((m for m in person.memberships if m.platform_id == platform.id), None)
     if membership is not None and not person.invitation_pending:
-        raise AccountError(f"{person.email} is already a {membership.role} of {platform.name}. "
-                           "Change their role in the list of people.")
+        raise AccountError(_("%(email)s is already a %(role)s of %(platform)s. Change their role in the list of people.",
+                             email=person.email, role=membership.role_noun, platform=platform.name))
     if membership is None:
         person.memberships.append(Membership(platform_id=platform.id, role=role))
     else:  # invited again before accepting: the latest role, and a fresh link
         membership.role = role
     db.session.flush()
     context = dict(person=person, platform=platform, role=Role(role), inviter=inviter)
+    language = _reader_language()
     if person.invitation_pending:
-        queue_message(MessageKind.INVITATION, person.email, f"Invitation to {platform.name}", erase_after_send=True,
-                      link=public_url("public.accept_invitation", token=_link_token(Purpose.INVITATION, person)),
+        queue_message(MessageKind.INVITATION, person.email, _l("Invitation to %(platform)s", platform=platform.name),
+                      erase_after_send=True, language=language,
+                      link=public_url("public.accept_invitation", language=language,
+                                      token=_link_token(Purpose.INVITATION, person)),
                       valid_days=invitation_valid_days(), **context)
     else:
-        queue_message(MessageKind.INVITATION, person.email, f"You are now a {role} of {platform.name}",
-                      link=None, sign_in=public_url("auth.sign_in"), **context)
+        queue_message(MessageKind.INVITATION, person.email,
+                      _l("You are now a %(role)s of %(platform)s", role=Role(role).noun, platform=platform.name),
+                      language=language, link=None, sign_in=public_url("auth.sign_in", language=language), **context)
     _audit("account.invited", inviter, f"{person.email}: {role} of {platform.slug}")
     db.session.commit()
     return Invitation(person, new_account=person.invitation_pending)
@@ -281,8 +295,11 @@ def request_password_reset(email: str) -> None:
     person = find_coordinator(email)
     if person is None or not person.active:
         return
-    queue_message(MessageKind.PASSWORD_RESET, person.email, "Choose a new password", erase_after_send=True, person=person,
-                  link=public_url("public.reset_password", token=_link_token(Purpose.PASSWORD_RESET, person)),
+    language = _reader_language()
+    queue_message(MessageKind.PASSWORD_RESET, person.email, _l("Choose a new password"), erase_after_send=True,
+                  language=language, person=person,
+                  link=public_url("public.reset_password", language=language,
+                                  token=_link_token(Purpose.PASSWORD_RESET, person)),
                   valid_hours=reset_valid_hours())
     db.session.commit()
 
@@ -356,9 +373,9 @@ def find_membership(person_id: int, platform: Platform) -> Membership | None:
                                                       Membership.platform_id == platform.id))
 
 
-def _refuse_own(actor: Coordinator, person: Coordinator, what: str) -> None:
+def _refuse_own(actor: Coordinator, person: Coordinator, refusal: str) -> None:
     if not may_change(actor, person.id):
-        raise AccountError(f"You cannot {what}. Ask another coordinator or an administrator.")
+        raise AccountError(refusal)
 
 
 def _compare_and_set(statement, refusal: str) -> None:
@@ -371,14 +388,14 @@ def _compare_and_set(statement, refusal: str) -> None:
 
 
 def _changed_meanwhile(person: Coordinator) -> str:
-    return f"{person.name}'s role was changed a moment ago. Check the list and try again."
+    return _("%(name)s's role was changed a moment ago. Check the list and try again.", name=person.name)
 
 
 def change_role(actor: Coordinator, membership: Membership, shown: Role, role: Role) -> None:
     """Compare-and-set: the role becomes ``role`` only if it is still the one the
     actor saw (``shown``); AccountError otherwise, or for one's own role."""
     person, platform = membership.coordinator, membership.platform
-    _refuse_own(actor, person, "change your own role")
+    _refuse_own(actor, person, _("You cannot change your own role. Ask another coordinator or an administrator."))
     if role == shown:
         return
     _compare_and_set(update(Membership).where(Membership.id == membership.id, Membership.role == shown)
@@ -390,10 +407,10 @@ def change_role(actor: Coordinator, membership: Membership, shown: Role, role: R
 def remove_role(actor: Coordinator, membership: Membership, shown: Role) -> None:
     """Compare-and-set: the role goes only if it is still the one the actor saw."""
     person, platform = membership.coordinator, membership.platform
-    _refuse_own(actor, person, "remove your own role")
+    _refuse_own(actor, person, _("You cannot remove your own role. Ask another coordinator or an administrator."))
     _compare_and_set(delete(Membership).where(Membership.id == membership.id, Membership.role == shown),
                      _changed_meanwhile(person))
-    _audit("account.role_removed", actor, f"{person.email}: no longer {shown} of {platform.slug}")
+    _audit("account.role_removed", actor, f"{person.email}: no longer {shown} of {platform.slug}")  # not for people
     db.session.commit()
 
 
@@ -401,10 +418,10 @@ def deactivate_account(actor: Coordinator, person: Coordinator) -> None:
     """The account can no longer sign in; its sessions and links end now, and stay
     ended if it is reactivated. Its roles are kept."""
     if not may_change(actor, person.id):
-        raise AccountError("You cannot deactivate your own account.")
+        raise AccountError(_("You cannot deactivate your own account."))
     _compare_and_set(update(Coordinator).where(Coordinator.id == person.id, Coordinator.active.is_(True))
                      .values(active=False, session_version=Coordinator.session_version + 1),
-                     f"The account of {person.email} is already deactivated.")
+                     _("The account of %(email)s is already deactivated.", email=person.email))
     _audit("account.deactivated", actor, person.email)
     db.session.commit()
 
@@ -412,6 +429,6 @@ def deactivate_account(actor: Coordinator, person: Coordinator) -> None:
 def reactivate_account(actor: Coordinator, person: Coordinator) -> None:
     """The account may sign in again (with a new session: old ones stay ended)."""
     _compare_and_set(update(Coordinator).where(Coordinator.id == person.id, Coordinator.active.is_(False))
-                     .values(active=True), f"The account of {person.email} is already active.")
+                     .values(active=True), _("The account of %(email)s is already active.", email=person.email))
     _audit("account.reactivated", actor, person.email)
     db.session.commit()

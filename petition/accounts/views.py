@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import unicodedata
 
+from babel.lists import format_list
 from flask import Blueprint, flash, has_request_context, redirect, render_template, request, session, url_for
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from markupsafe import Markup
 
 from ..core.extensions import limiter
 from ..core.forms import ActionForm
+from ..core.i18n import isolate
 from ..core.names import email_key
 from ..core.tokens import TokenExpired, TokenInvalid
 from ..public import bp as public
@@ -74,9 +78,9 @@ def sign_in():
         coordinator = rules.authenticate(form.email.data, form.password.data)
         if coordinator is not None:
             _start_session(coordinator)
-            flash(f"Signed in as {coordinator.name}.", "success")
+            flash(_("Signed in as %(name)s.", name=coordinator.name), "success")
             return redirect(_after_sign_in(request.args.get("next")))
-        form.password.errors.append("The email address or password is not right.")
+        form.password.errors.append(_("The email address or password is not right."))
     status = 400 if form.errors else 200
     return render_template("auth/sign_in.html", form=form), status
 
@@ -87,7 +91,7 @@ def sign_out():
     if ActionForm().validate():
         rules.end_sessions(current_user)
         logout_user()
-        flash("You are signed out.", "success")
+        flash(_("You are signed out."), "success")
     return redirect(url_for("public.index"))
 
 
@@ -111,9 +115,10 @@ def _unusable_link(kind: str, problem: str):
                            valid_days=rules.invitation_valid_days()), 400 if problem == "invalid" else 410
 
 
-def _single_use_link_page(kind: str, token: str, read, make_form, use, template: str, welcome: str):
+def _single_use_link_page(kind: str, token: str, read, make_form, use, template: str, welcome):
     """An emailed link's page: the form, or the page that says why the link does not
-    work; once the form is right, ``use`` spends the link and the person is signed in."""
+    work; once the form is right, ``use`` spends the link, the person is signed in
+    and ``welcome(person)`` greets them."""
     try:
         link = read(token)
     except TokenInvalid:
@@ -129,9 +134,20 @@ def _single_use_link_page(kind: str, token: str, read, make_form, use, template:
         except rules.LinkUsed:  # used in another browser a moment ago
             return _unusable_link(kind, "used")
         _start_session(person)
-        flash(welcome.format(name=person.name), "success")
+        flash(welcome(person), "success")
         return redirect(url_for("coordinator.dashboard"))
-    return render_template(template, form=form, person=link.person), 400 if form.errors else 200
+    roles = _roles_in_words(link.person) if kind == "invitation" else None
+    return render_template(template, form=form, person=link.person, roles=roles), 400 if form.errors else 200
+
+
+def _roles_in_words(person: Coordinator) -> Markup:
+    """The person's roles as one phrase of the reader's language:
+    "coordinator of A and viewer of B"."""
+    roles = [Markup(_("%(role)s of <strong>%(platform)s</strong>")) % {
+        "role": membership.role_noun, "platform": isolate(membership.platform.name)}
+        for membership in person.memberships]
+    # The list's own words and commas come from Babel (CLDR): plain text, no markup.
+    return Markup(format_list([str(role) for role in roles], locale=get_locale())) if roles else Markup()
 
 
 @public.route("/reset-password/<token>", methods=["GET", "POST"])
@@ -140,7 +156,7 @@ def reset_password(token: str):
     return _single_use_link_page(
         "reset", token, rules.read_password_reset, lambda person: NewPasswordForm(),
         lambda link, form: rules.reset_password(link, form.password.data), "auth/reset_password.html",
-        "Your password is changed. Every other session of your account is signed out.")
+        lambda person: _("Your password is changed. Every other session of your account is signed out."))
 
 
 @public.route("/invitation/<token>", methods=["GET", "POST"])
@@ -149,4 +165,5 @@ def accept_invitation(token: str):
     return _single_use_link_page(
         "invitation", token, rules.read_invitation, lambda person: AcceptInvitationForm(name=person.name),
         lambda link, form: rules.accept_invitation(link, form.name.data, form.password.data),
-        "auth/accept_invitation.html", "Welcome, {name}. Your account is ready.")
+        "auth/accept_invitation.html",
+        lambda person: _("Welcome, %(name)s. Your account is ready.", name=person.name))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import unicodedata
 
 from flask import request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto as FROM_REQUEST  # Flask-WTF's "read the request" default
 from markupsafe import Markup, escape
@@ -13,10 +15,12 @@ from wtforms import FileField, PasswordField, SelectChoice, StringField, TextAre
 from wtforms.validators import ValidationError
 from wtforms.widgets import Select, html_params
 
+from .i18n import current_language
+
 # Line breaks and tabs are fine in a text area; every other control character
 # (NUL above all, which PostgreSQL refuses) is an error the person can fix.
 _ALLOWED_CONTROLS = {"\n", "\r", "\t"}
-FILE_MESSAGE = "Enter text here, not a file."
+FILE_MESSAGE = _l("Enter text here, not a file.")
 
 
 def _has_control_characters(value: str, multiline: bool) -> bool:
@@ -75,7 +79,7 @@ class Form(FlaskForm):
             elif isinstance(field.data, str) and _has_control_characters(
                 field.data, multiline=isinstance(field, TextAreaField)
             ):
-                field.errors = [*field.errors, "Remove the invisible control characters from this field."]
+                field.errors = [*field.errors, _("Remove the invisible control characters from this field.")]
                 valid = False
         return valid
 
@@ -83,7 +87,7 @@ class Form(FlaskForm):
 def reject_blank_name(form, field) -> None:
     """A name must contain at least one letter or digit, in any script."""
     if field.data and not any(unicodedata.category(c)[0] in "LN" for c in field.data):
-        raise ValidationError("Enter a name with at least one letter or number.")
+        raise ValidationError(_("Enter a name with at least one letter or number."))
 
 
 class ActionForm(Form):
@@ -98,21 +102,22 @@ def options(pairs: list[tuple[str, str]], placeholder: str | None = None) -> lis
 
 class LongSelect(Select):
     """A select for a long, fixed list (the 250 countries): its options are
-    rendered once per process, then only the chosen one is marked. Rendering
-    them one by one was half the cost of the public letter page."""
+    rendered once per process and language, then only the chosen one is marked.
+    Rendering them one by one was half the cost of the public letter page."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._options: str | None = None
+        self._options: dict[str, str] = {}  # language code: the rendered options
 
     def __call__(self, field, **kwargs) -> Markup:
         kwargs.setdefault("id", field.id)
-        if self._options is None:
-            self._options = "".join(
+        language = current_language()
+        options = self._options.get(language)
+        if options is None:
+            options = self._options[language] = "".join(
                 f'<option value="{escape(choice.value)}">{escape(choice.label)}</option>'
                 for choice in field.choices
             )
-        options = self._options
         if field.data:
             chosen = f'<option value="{escape(field.data)}">'
             options = options.replace(chosen, f'<option selected value="{escape(field.data)}">', 1)

@@ -19,7 +19,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, current_app, g, has_request_context, redirect, request
-from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
+from babel import dates as babel_dates
+from flask_babel import Babel, format_decimal, get_locale, to_user_timezone
 from markupsafe import Markup
 
 # The interface's languages, each named in itself (a reader looks for their own name).
@@ -48,9 +49,11 @@ def select_language() -> str:
     chosen = supported(request.cookies.get(LANGUAGE_COOKIE)) or supported(request.args.get(LINK_PARAMETER))
     if chosen:
         return chosen
-    best = request.accept_languages.best_match(INTERFACE_LANGUAGES)
-    if best:
-        return best
+    # The browser's languages, most wanted first: "fr-SN, en;q=0.5" is French
+    # (Werkzeug's best_match would prefer the exact "en").
+    for value, _quality in request.accept_languages:
+        if found := supported(value):
+            return found
     return _platform_language() or DEFAULT_LANGUAGE
 
 
@@ -86,17 +89,28 @@ def text_direction(language: str | None = None) -> str:
 
 # Dates and numbers as the reader writes them ------------------------------------------
 
+# The site's English is British: 28 November 2026, not November 28, 2026.
+BABEL_LOCALES = {"en": "en_GB"}
+
+
+def babel_locale(language: str | None = None) -> str:
+    language = language or current_language()
+    return BABEL_LOCALES.get(language, language)
+
+
 def long_date(value: date | datetime | None) -> str:
     """28 November 2026, 28 novembre 2026, ٢٨ نوفمبر ٢٠٢٦ ..."""
     if value is None:
         return ""
-    return format_date(value, "long")
+    if isinstance(value, datetime):
+        value = to_user_timezone(value)
+    return babel_dates.format_date(value, "long", locale=babel_locale())
 
 
 def date_time(value: datetime | None) -> str:
     if value is None:
         return ""
-    return format_datetime(value, "medium")  # naive datetimes here are UTC
+    return babel_dates.format_datetime(to_user_timezone(value), "medium", locale=babel_locale())
 
 
 def number(value: int | float | None) -> str:

@@ -6,8 +6,11 @@ from functools import cache
 
 import nh3
 import segno
+from flask_babel import gettext as _
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+
+from .i18n import current_language
 
 # Raw HTML in the source is escaped, not passed through; nh3 then removes
 # anything unsafe the renderer could still produce (javascript: links and the like).
@@ -35,7 +38,7 @@ def render_markdown(source: str) -> Markup:
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
+        link_rel="noopener noreferrer nofollow",  # not for people
     )
     return Markup(cleaned)
 
@@ -46,8 +49,13 @@ def render_plain_paragraphs(source: str) -> Markup:
     return Markup("<br>\n").join(escaped.split("\n"))
 
 
-@cache  # a letter's link never changes: draw its QR code once per process
 def qr_svg(url: str) -> Markup:
-    """An inline SVG QR code for a public link (posters, slides)."""
-    svg = segno.make(url, error="m").svg_inline(scale=4, title="QR code: " + url)
+    """An inline SVG QR code for a public link (posters, slides), titled in the
+    reader's language."""
+    return _qr_svg(url, current_language())
+
+
+@cache  # a letter's link never changes: draw its QR code once per process and language
+def _qr_svg(url: str, language: str) -> Markup:
+    svg = segno.make(url, error="m").svg_inline(scale=4, title=_("QR code: %(url)s", url=url))
     return Markup(svg)

@@ -37,7 +37,7 @@ class TokenExpired(Exception):
     """The token is genuine but too old; ``payload`` says what it was for."""
 
     def __init__(self, payload: Any):
-        super().__init__("token expired")
+        super().__init__("token expired")  # not for people
         self.payload = payload
 
 

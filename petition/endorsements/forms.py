@@ -3,6 +3,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import LazyString, format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -15,8 +18,10 @@ def valid_email(form, field) -> None:
     try:
         result = validate_email(field.data or "", check_deliverability=False)
     except EmailNotValidError as error:
+        # email-validator explains in English only: its detail helps more than it jars.
         detail = str(error)
-        raise ValidationError(f"Enter an email address like name@example.org: {detail[:1].lower()}{detail[1:]}") from None
+        raise ValidationError(_("Enter an email address like name@example.org: %(detail)s",
+                                detail=detail[:1].lower() + detail[1:])) from None
     field.data = result.normalized
 
 
@@ -32,61 +37,76 @@ def valid_website(form, field) -> None:
         hostname = None
     if hostname is None or parts.scheme not in ("http", "https") or "." not in hostname \
             or any(c.isspace() for c in field.data):
-        raise ValidationError("Enter the website's address, like www.example.org.")
+        raise ValidationError(_("Enter the website's address, like www.example.org."))
     if len(field.data) > 500:  # checked again: "https://" was just added
-        raise ValidationError("Keep the address under 500 characters.")
+        raise ValidationError(_("Keep the address under %(max)d characters.", max=500))
+
+
+def _comment_too_long() -> str:
+    # The limit written as the reader writes numbers: 1,000, 1 000, ١٬٠٠٠.
+    return _("Keep the comment under %(max)s characters.", max=format_decimal(1000))
+
+
+def _country_choices() -> list:
+    # Called for each form, so the countries are named (and sorted) in the visitor's language.
+    return options(countries(), _("Choose a country"))
 
 
 class EndorseForm(Form):
     organisation = StringField(
-        "Name of your organisation",
-        description="As it should appear on the letter, in full.",
-        validators=[DataRequired("Enter the name of your organisation."),
-                    Length(max=300, message="Keep the name under 300 characters."), reject_blank_name],
+        _l("Name of your organisation"),
+        description=_l("As it should appear on the letter, in full."),
+        validators=[DataRequired(_l("Enter the name of your organisation.")),
+                    Length(max=300, message=_l("Keep the name under %(max)d characters.")),
+                    reject_blank_name],
     )
     organisation_type = SelectField(
-        "Type of organisation",
-        choices=options(ORGANISATION_TYPES, "Choose one"),
-        validators=[DataRequired("Choose the type of organisation.")],
+        _l("Type of organisation"),
+        choices=options(ORGANISATION_TYPES, _l("Choose one")),
+        validators=[DataRequired(_l("Choose the type of organisation."))],
         validate_choice=True,
     )
     country = SelectField(
-        "Country",
-        description="Where your organisation is based.",
-        choices=options(countries(), "Choose a country"),
+        _l("Country"),
+        description=_l("Where your organisation is based."),
+        choices=_country_choices,
         widget=LongSelect(),
-        validators=[DataRequired("Choose the country where your organisation is based.")],
+        validators=[DataRequired(_l("Choose the country where your organisation is based."))],
     )
-    city = StringField("City or region (optional)",
-                       validators=[Optional(), Length(max=200, message="Keep this under 200 characters.")])
-    website = StringField("Website (optional)", description="For example www.example.org",
-                          validators=[Optional(), Length(max=500, message="Keep the address under 500 characters."),
+    city = StringField(_l("City or region (optional)"),
+                       validators=[Optional(), Length(max=200, message=_l("Keep this under %(max)d characters."))])
+    website = StringField(_l("Website (optional)"), description=_l("For example www.example.org"),
+                          validators=[Optional(),
+                                      Length(max=500, message=_l("Keep the address under %(max)d characters.")),
                                       valid_website])
     contact_name = StringField(
-        "Your name",
-        description="The person we can contact about this endorsement. Not shown publicly.",
-        validators=[DataRequired("Enter your name."), Length(max=200, message="Keep your name under 200 characters."),
+        _l("Your name"),
+        description=_l("The person we can contact about this endorsement. Not shown publicly."),
+        validators=[DataRequired(_l("Enter your name.")),
+                    Length(max=200, message=_l("Keep your name under %(max)d characters.")),
                     reject_blank_name],
     )
-    contact_role = StringField("Your role in the organisation (optional)",
-                               description="For example Director, Coordinator, Board member.",
-                               validators=[Optional(), Length(max=200, message="Keep this under 200 characters.")])
+    contact_role = StringField(_l("Your role in the organisation (optional)"),
+                               description=_l("For example Director, Coordinator, Board member."),
+                               validators=[Optional(),
+                                           Length(max=200, message=_l("Keep this under %(max)d characters."))])
     email = EmailField(
-        "Email address",
-        description="We will send a link to this address to confirm the endorsement. Not shown publicly.",
-        validators=[DataRequired("Enter your email address."), Length(max=320, message="This address is too long."),
-                    valid_email],
+        _l("Email address"),
+        description=_l("We will send a link to this address to confirm the endorsement. Not shown publicly."),
+        validators=[DataRequired(_l("Enter your email address.")),
+                    Length(max=320, message=_l("This address is too long.")), valid_email],
     )
     comment = TextAreaField(
-        "Public comment (optional)",
-        description="A sentence on why your organisation endorses the letter. Shown with your name if you are listed.",
-        validators=[Optional(), Length(max=1000, message="Keep the comment under 1,000 characters.")],
+        _l("Public comment (optional)"),
+        description=_l("A sentence on why your organisation endorses the letter. "
+                       "Shown with your name if you are listed."),
+        validators=[Optional(), Length(max=1000, message=LazyString(_comment_too_long))],
     )
     consent_public = BooleanField(
-        "List our organisation publicly as an endorser",
-        description="Without this, your endorsement is counted but your organisation's name is not shown.",
+        _l("List our organisation publicly as an endorser"),
+        description=_l("Without this, your endorsement is counted but your organisation's name is not shown."),
     )
-    wants_updates = BooleanField("Send us news about this campaign (optional)")
+    wants_updates = BooleanField(_l("Send us news about this campaign (optional)"))
 
     def details(self) -> EndorsementDetails:
         return EndorsementDetails(
@@ -106,10 +126,10 @@ class EndorseForm(Form):
 
 class NewLinkForm(Form):
     email = EmailField(
-        "Email address",
-        description="The address you used when you endorsed.",
-        validators=[DataRequired("Enter your email address."), Length(max=320, message="This address is too long."),
-                    valid_email],
+        _l("Email address"),
+        description=_l("The address you used when you endorsed."),
+        validators=[DataRequired(_l("Enter your email address.")),
+                    Length(max=320, message=_l("This address is too long.")), valid_email],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -103,7 +104,7 @@ def confirm_endorsement(token: str, seen_revision_id: int | None = None) -> Endo
         db.session.rollback()
         raise AlreadyConfirmed(db.session.get(Endorsement, endorsement.id, populate_existing=True))
     db.session.add(AuditEvent(action="endorsement.confirmed", letter_id=letter.id, endorsement_id=endorsement.id,
-                              detail=f"possible duplicate of #{original.id}" if original else ""))
+                              detail=f"possible duplicate of #{original.id}" if original else ""))  # not for people
     _queue_thank_you(endorsement)
     queue_new_endorsement_notice(endorsement)
     db.session.commit()
@@ -127,17 +128,18 @@ def renew_expired_link(token: str) -> Endorsement | None:
 
 
 def _queue_thank_you(endorsement: Endorsement) -> None:
-    letter = endorsement.letter
+    letter, language = endorsement.letter, endorsement.language
     queue_message(
         MessageKind.THANK_YOU,
         endorsement.email,
-        f"Thank you for endorsing: {letter.title}",
+        _l("Thank you for endorsing: %(title)s", title=letter.title),
+        language=language,
         letter_id=letter.id,
         endorsement_id=endorsement.id,
         letter=letter,
         endorsement=endorsement,
-        letter_link=public_url("public.letter", **letter.route),
-        withdraw_link=public_url("public.withdraw",
+        letter_link=public_url("public.letter", language=language, **letter.route),
+        withdraw_link=public_url("public.withdraw", language=language,
                                  token=make_token(Purpose.WITHDRAW, {"endorsement": endorsement.id})),
         awaiting_approval=endorsement.status != EndorsementStatus.PUBLISHED,
     )
@@ -163,6 +165,7 @@ def withdraw_endorsement(token: str) -> Endorsement:
     for _ in range(3):  # re-read if a coordinator decided it in the meantime
         endorsement = endorsement_to_withdraw(token)
         letter, address, previous = endorsement.letter, endorsement.email, endorsement.status
+        language = endorsement.language
         if change_status(endorsement, Move.WITHDRAW, EndorsementStatus.WITHDRAWN, withdrawn_at=utcnow(),
                  **Endorsement.ERASED_FIELDS):
             break
@@ -174,15 +177,16 @@ def withdraw_endorsement(token: str) -> Endorsement:
         queue_message(
             MessageKind.WITHDRAWN,
             address,
-            f"Your endorsement is withdrawn: {letter.title}",
+            _l("Your endorsement is withdrawn: %(title)s", title=letter.title),
+            language=language,
             letter_id=letter.id,
             endorsement_id=endorsement.id,
             erase_after_send=True,
             letter=letter,
             organisation=endorsement.organisation,
-            letter_link=public_url("public.letter", **letter.route),
+            letter_link=public_url("public.letter", language=language, **letter.route),
         )
     db.session.add(AuditEvent(action="endorsement.withdrawn", letter_id=letter.id, endorsement_id=endorsement.id,
-                              detail=f"was {previous}"))
+                              detail=f"was {previous}"))  # not for people
     db.session.commit()
     return endorsement

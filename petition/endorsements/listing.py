@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, or_, select
 
-from ..core.choices import country_name, organisation_type_label
+from ..core.choices import collation_key, country_name, organisation_type_label
 from ..core.extensions import db
 from ..core.names import organisation_key
 from ..letters.models import Letter
@@ -104,4 +104,5 @@ def all_listed_endorsements(letter: Letter) -> list[PublicEndorsement]:
 
 def listed_countries(letter: Letter) -> list[tuple[str, str]]:
     codes = db.session.scalars(_listed(letter).with_only_columns(Endorsement.country).distinct())
-    return sorted(((code, country_name(code)) for code in codes), key=lambda pair: pair[1])
+    # Named in the reader's language, and sorted for it (accents and case aside).
+    return sorted(((code, country_name(code)) for code in codes), key=lambda pair: (collation_key(pair[1]), pair[1]))

@@ -168,7 +168,7 @@ def change_status(endorsement: Endorsement, move: Move, target: EndorsementStatu
     wins, on any database. The row stays locked until the caller commits; on
     success the object is expired, so it shows the stored state again."""
     starts_from, ends_in = MOVES[move]
-    assert target in ends_in, f"{move} cannot end in {target}"
+    assert target in ends_in, f"{move} cannot end in {target}"  # not for people
     read = endorsement.status
     if read not in starts_from:
         return False

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import select, true
 
 from ..accounts.models import Coordinator, Membership, Role
@@ -29,7 +31,8 @@ def _coordinators(letter: Letter) -> list[Coordinator]:
 
 
 def queue_new_endorsement_notice(endorsement: Endorsement) -> None:
-    """In the caller's transaction: one email per coordinator, if the letter asks for it."""
+    """In the caller's transaction: one email per coordinator, if the letter asks for it.
+    Written in the platform's language (no ``language``): the endorser's is not theirs."""
     letter = endorsement.letter
     if letter.notify != Notify.EACH:
         return
@@ -37,7 +40,7 @@ def queue_new_endorsement_notice(endorsement: Endorsement) -> None:
         queue_message(
             MessageKind.COORDINATOR_NOTICE,
             coordinator.email,
-            f"New endorsement: {endorsement.organisation}",
+            _l("New endorsement: %(organisation)s", organisation=endorsement.organisation),
             letter_id=letter.id,
             endorsement_id=endorsement.id,
             letter=letter,
@@ -72,7 +75,8 @@ def send_digests(now: datetime | None = None) -> dict[str, int]:
                 queue_message(
                     MessageKind.DIGEST,
                     coordinator.email,
-                    f"{len(new)} new endorsement{'s' if len(new) != 1 else ''}: {letter.title}",
+                    lazy_ngettext("%(num)d new endorsement: %(title)s", "%(num)d new endorsements: %(title)s",
+                                  len(new), title=letter.title),
                     letter_id=letter.id,
                     letter=letter,
                     endorsements=new,

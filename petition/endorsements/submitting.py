@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..core.audit import AuditEvent
 from ..core.clock import utcnow
 from ..core.extensions import db
+from ..core.i18n import current_language
 from ..core.links import public_url
 from ..core.names import email_key
 from ..core.tokens import Purpose, make_token
@@ -60,6 +62,7 @@ def submit_endorsement(letter: Letter, details: EndorsementDetails) -> None:
     endorsement = Endorsement(
         letter_id=letter.id,
         revision_id=letter.current_revision.id if letter.current_revision else None,
+        language=current_language(),  # every email to the endorser is written in it
         organisation_type=details.organisation_type,
         country=details.country,
         city=details.city,
@@ -131,7 +134,7 @@ def _claim_answer(endorsement: Endorsement) -> bool:
 
 def confirmation_link(endorsement: Endorsement) -> str:
     token = make_token(Purpose.CONFIRM, {"endorsement": endorsement.id})
-    return public_url("public.confirm", token=token)
+    return public_url("public.confirm", language=endorsement.language, token=token)
 
 
 def queue_confirmation(endorsement: Endorsement, repeat: bool = False) -> None:
@@ -141,7 +144,8 @@ def queue_confirmation(endorsement: Endorsement, repeat: bool = False) -> None:
     queue_message(
         MessageKind.CONFIRM,
         endorsement.email,
-        f"Confirm your endorsement: {letter.title}",
+        _l("Confirm your endorsement: %(title)s", title=letter.title),
+        language=endorsement.language,
         letter_id=letter.id,
         endorsement_id=endorsement.id,
         letter=letter,
@@ -153,16 +157,20 @@ def queue_confirmation(endorsement: Endorsement, repeat: bool = False) -> None:
 
 
 def _queue_already_endorsed(endorsement: Endorsement, address: str) -> None:
+    """Answer a new submission from an address that has endorsed already: in the
+    language of the form just sent, the one its sender is reading now."""
     letter = endorsement.letter
+    language = current_language()
     queue_message(
         MessageKind.ALREADY_ENDORSED,
         address,
-        f"You have already endorsed: {letter.title}",
+        _l("You have already endorsed: %(title)s", title=letter.title),
+        language=language,
         letter_id=letter.id,
         endorsement_id=endorsement.id,  # erased with the endorsement's other emails
         letter=letter,
         organisation=endorsement.organisation,
-        letter_link=public_url("public.letter", **letter.route),
+        letter_link=public_url("public.letter", language=language, **letter.route),
     )
 
 

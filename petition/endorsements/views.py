@@ -3,6 +3,7 @@ withdraw links, the public JSON, and the coordinators' moderation."""
 
 from __future__ import annotations
 
+from babel.lists import format_list
 from flask import (
     abort,
     current_app,
@@ -14,6 +15,9 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..coordinator import bp as coordinator
@@ -29,6 +33,7 @@ from ..letters.delivery import letter_record
 from ..letters.models import Letter
 from ..letters.rules import find_public_letter, letter_counts
 from ..public import bp as public
+from ..public import language_of_the_link
 from . import errors, links, moderation, submitting
 from .forms import EndorseForm, ModerationForm, NewLinkForm
 from .listing import clean_search, listed_countries, listed_endorsements, page_number
@@ -75,10 +80,10 @@ def endorse(platform: str, slug: str):
     try:
         submitting.submit_endorsement(letter, form.details())
     except errors.LetterNotAccepting:
-        flash("This letter is no longer taking endorsements.", "error")
-        return redirect(url_for(".letter", platform=platform, slug=slug))
+        flash(_("This letter is no longer taking endorsements."), "error")
+        return redirect(url_for(".letter", platform=platform, slug=slug, **language_of_the_link()))
     session["endorsed_email"] = form.email.data
-    return redirect(url_for(".check_email", platform=platform, slug=slug))
+    return redirect(url_for(".check_email", platform=platform, slug=slug, **language_of_the_link()))
 
 
 @public.get("/<platform:platform>/<slug>/check-your-email")
@@ -103,9 +108,9 @@ def new_link(platform: str, slug: str):
         return render_template("public/check_email.html", letter=letter, email=None, form=form,
                                valid_days=current_app.config["CONFIRM_TOKEN_MAX_AGE"].days), 400
     submitting.request_new_link(letter, form.email.data)
-    flash("If this address has an endorsement waiting for confirmation, a new link is on its way.", "success")
+    flash(_("If this address has an endorsement waiting for confirmation, a new link is on its way."), "success")
     session["endorsed_email"] = form.email.data
-    return redirect(url_for(".check_email", platform=platform, slug=slug))
+    return redirect(url_for(".check_email", platform=platform, slug=slug, **language_of_the_link()))
 
 
 @public.route("/confirm/<token>", methods=["GET", "POST"])
@@ -139,7 +144,7 @@ def confirm(token: str):
                                    body=render_markdown(endorsement.letter.body), form=form,
                                    revision=endorsement.letter.current_revision, text_changed=True), 409
         session["confirmed_organisation"] = endorsement.organisation
-        return redirect(url_for(".thank_you", **endorsement.letter.route,
+        return redirect(url_for(".thank_you", **endorsement.letter.route, **language_of_the_link(),
                                 pending=None if endorsement.status == EndorsementStatus.PUBLISHED else 1))
     return render_template("public/confirm.html", endorsement=endorsement, letter=endorsement.letter,
                            body=render_markdown(endorsement.letter.body), form=form,
@@ -230,7 +235,7 @@ def moderate(letter_id: int):
         abort(400)
     verb, ids = decision
     if not ids:
-        flash("Select at least one endorsement first.", "error")
+        flash(_("Select at least one endorsement first."), "error")
         return redirect(url_for(".letter", letter_id=letter.id, _anchor="moderation"))
     action = moderation.approve_endorsements if verb == "approve" else moderation.reject_endorsements
     _flash_moderation(verb, action(letter, ids, current_user))
@@ -239,11 +244,18 @@ def moderate(letter_id: int):
 
 def _flash_moderation(verb: str, result: moderation.Moderation) -> None:
     n = len(result.changed)
-    flash(f"{'Approved' if verb == 'approve' else 'Rejected'} {n} endorsement{'s' if n != 1 else ''}.", "success")
+    if verb == "approve":
+        flash(ngettext("Approved %(num)d endorsement.", "Approved %(num)d endorsements.", n), "success")
+    else:
+        flash(ngettext("Rejected %(num)d endorsement.", "Rejected %(num)d endorsements.", n), "success")
+    # Organisation names: a list, written as the reader's language writes one.
     if result.unchanged:
-        names = ", ".join(e.organisation for e in result.unchanged)
-        flash(f"Not changed, because it was already decided, withdrawn or changed a moment ago: {names}.", "error")
+        flash(_("Not changed, because it was already decided, withdrawn or changed a moment ago: %(names)s.",
+                names=_name_list(result.unchanged)), "error")
     if result.name_taken:
-        names = ", ".join(e.organisation for e in result.name_taken)
-        flash(f"Not approved, because an organisation with the same name is already listed: {names}. "
-              "Reject one of the two first.", "error")
+        flash(_("Not approved, because an organisation with the same name is already listed: %(names)s. "
+                "Reject one of the two first.", names=_name_list(result.name_taken)), "error")
+
+
+def _name_list(endorsements) -> str:
+    return format_list([e.organisation for e in endorsements], style="standard-narrow", locale=get_locale())

@@ -7,6 +7,7 @@ import io
 from dataclasses import dataclass
 from itertools import groupby
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..core.choices import country_name, organisation_type_label
@@ -16,7 +17,7 @@ from ..endorsements.models import Endorsement, EndorsementStatus
 from ..letters.models import Letter, Revision
 from ..letters.rules import letter_counts
 
-GROUPINGS = {"": "No grouping", "type": "By type of organisation", "country": "By country"}
+GROUPINGS = {"": _l("No grouping"), "type": _l("By type of organisation"), "country": _l("By country")}
 
 
 @dataclass
@@ -60,24 +61,27 @@ def signed_letter(letter: Letter, group_by: str = "") -> SignedLetter:
     return SignedLetter(letter, revision, groups, counts.published, counts.listed, earlier)
 
 
+# Each column's heading, in the coordinator's language, and its value. The values a
+# program may read stay machine values in every language: the status, yes/no, the
+# country code, ISO dates in UTC. The type and country are named for people.
 CSV_COLUMNS = [
-    ("id", lambda e: e.id),
-    ("status", lambda e: e.status),
-    ("organisation", lambda e: e.organisation),
-    ("organisation_type", lambda e: organisation_type_label(e.organisation_type)),
-    ("country", lambda e: country_name(e.country)),
-    ("country_code", lambda e: e.country),
-    ("city", lambda e: e.city),
-    ("website", lambda e: e.website),
-    ("contact_name", lambda e: e.contact_name or ""),
-    ("contact_role", lambda e: e.contact_role or ""),
-    ("email", lambda e: e.email or ""),
-    ("comment", lambda e: e.comment),
-    ("listed_publicly", lambda e: "yes" if e.consent_public else "no"),
-    ("wants_updates", lambda e: "yes" if e.wants_updates else "no"),
-    ("revision", lambda e: e.revision.number if e.revision else ""),
-    ("submitted_at", lambda e: e.created_at.isoformat(timespec="seconds")),
-    ("confirmed_at", lambda e: e.confirmed_at.isoformat(timespec="seconds") if e.confirmed_at else ""),
+    (_l("ID"), lambda e: e.id),
+    (_l("Status"), lambda e: e.status),
+    (_l("Organisation"), lambda e: e.organisation),
+    (_l("Type of organisation"), lambda e: organisation_type_label(e.organisation_type)),
+    (_l("Country"), lambda e: country_name(e.country)),
+    (_l("Country code"), lambda e: e.country),
+    (_l("City"), lambda e: e.city),
+    (_l("Website"), lambda e: e.website),
+    (_l("Contact name"), lambda e: e.contact_name or ""),
+    (_l("Contact role"), lambda e: e.contact_role or ""),
+    (_l("Email address"), lambda e: e.email or ""),
+    (_l("Comment"), lambda e: e.comment),
+    (_l("Listed publicly"), lambda e: "yes" if e.consent_public else "no"),
+    (_l("Wants updates"), lambda e: "yes" if e.wants_updates else "no"),
+    (_l("Revision"), lambda e: e.revision.number if e.revision else ""),
+    (_l("Submitted (UTC)"), lambda e: e.created_at.isoformat(timespec="seconds")),
+    (_l("Confirmed (UTC)"), lambda e: e.confirmed_at.isoformat(timespec="seconds") if e.confirmed_at else ""),
 ]
 
 
@@ -89,11 +93,12 @@ def _spreadsheet_safe(value: object) -> object:
 
 
 def endorsements_csv(letter: Letter) -> str:
-    """Every endorsement of the letter with its private fields, for coordinators only."""
+    """Every endorsement of the letter with its private fields, for coordinators only,
+    headed in the language of the request."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([name for name, _ in CSV_COLUMNS])
+    writer.writerow([str(heading) for heading, _value in CSV_COLUMNS])
     query = select(Endorsement).where(Endorsement.letter_id == letter.id).order_by(Endorsement.id)
     for endorsement in db.session.scalars(query):
-        writer.writerow([_spreadsheet_safe(get(endorsement)) for _, get in CSV_COLUMNS])
+        writer.writerow([_spreadsheet_safe(get(endorsement)) for _heading, get in CSV_COLUMNS])
     return "\ufeff" + buffer.getvalue()  # the BOM makes spreadsheets read UTF-8

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from flask import Response, abort, render_template, request
+from flask_babel import force_locale
+from markupsafe import Markup
 
 from ..coordinator import bp as coordinator
 from ..core.extensions import db
 from ..core.http import found_or_404
+from ..core.i18n import current_language, supported
 from ..core.text import render_markdown
 from ..letters.models import Letter
 from ..letters.rules import find_public_letter
@@ -23,9 +26,14 @@ def signed(platform: str, slug: str):
     paper = request.args.get("paper", "a4")
     if paper not in ("a4", "letter"):
         abort(400)
-    return render_template("export/signed_letter.html", letter=letter, signed=signed_letter(letter, group_by),
-                           body=render_markdown(letter.body), group_by=group_by, groupings=GROUPINGS,
-                           paper=paper)
+    # The toolbar is the visitor's, in the interface's language; the document is the
+    # letter's: its fixed words, dates and the endorsers' types and countries are
+    # written in the letter's language when the interface speaks it.
+    toolbar = Markup(render_template("export/_toolbar.html", letter=letter, group_by=group_by,
+                                     groupings=GROUPINGS, paper=paper))
+    with force_locale(supported(letter.language) or current_language()):
+        return render_template("export/signed_letter.html", letter=letter, signed=signed_letter(letter, group_by),
+                               body=render_markdown(letter.body), group_by=group_by, paper=paper, toolbar=toolbar)
 
 
 @coordinator.get("/letters/<id:letter_id>/endorsements.csv")

@@ -7,6 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, defer, joinedload
@@ -14,6 +18,7 @@ from sqlalchemy.orm import aliased, defer, joinedload
 from ..accounts.models import Coordinator
 from ..core.clock import utcnow
 from ..core.extensions import db
+from ..core.i18n import isolate, long_date
 from ..core.links import public_url
 from ..endorsements.models import Endorsement, EndorsementStatus
 from ..outbox.models import MessageKind
@@ -21,11 +26,20 @@ from ..outbox.outbox import queue_message
 from .models import Addressee, Delivery, DeliveryMethod, Letter, LetterStatus, Response
 from .rules import change_letter_status, close_if_due, record_letter_event
 
+# How a letter was delivered, as a choice on its own ...
 METHOD_LABELS = {
-    DeliveryMethod.HAND: "By hand",
-    DeliveryMethod.POST: "By post",
-    DeliveryMethod.EMAIL: "By email",
-    DeliveryMethod.MEETING: "At a meeting",
+    DeliveryMethod.HAND: _l("By hand"),
+    DeliveryMethod.POST: _l("By post"),
+    DeliveryMethod.EMAIL: _l("By email"),
+    DeliveryMethod.MEETING: _l("At a meeting"),
+}
+# ... and within a sentence ("Delivered on 3 December 2026, by hand"): lower-casing
+# a label is not a rule every language shares, so translators write both.
+METHOD_PHRASES = {
+    DeliveryMethod.HAND: _l("by hand"),
+    DeliveryMethod.POST: _l("by post"),
+    DeliveryMethod.EMAIL: _l("by email"),
+    DeliveryMethod.MEETING: _l("at a meeting"),
 }
 
 # What a response's attachment may be, told by its first bytes (never by its name
@@ -51,6 +65,17 @@ class DeliveryError(Exception):
         super().__init__(message)
         self.field = field
 
+    @property
+    def message(self) -> str:
+        """What to show: a sentence, as HTML (Markup) when names in it are set apart."""
+        return self.args[0]
+
+
+def with_names(sentence: str) -> Markup:
+    """A translated sentence whose names were passed through isolate(): HTML,
+    so that they keep their <bdi> (the names themselves are escaped)."""
+    return Markup(sentence)
+
 
 class AlreadyDelivered(DeliveryError):
     pass
@@ -60,8 +85,8 @@ class AddresseeChanged(DeliveryError):
     """Another coordinator changed the list of addressees at the same moment."""
 
     def __init__(self) -> None:
-        super().__init__("Another coordinator changed the addressees at the same moment. "
-                         "Check the list and try again.")
+        super().__init__(_("Another coordinator changed the addressees at the same moment. "
+                           "Check the list and try again."))
 
 
 # -- dates ---------------------------------------------------------------------------
@@ -72,12 +97,8 @@ def future_date_problem(day: date, now: datetime | None = None) -> str | None:
     anywhere on Earth, but not later."""
     latest = ((now or utcnow()) + LATEST_TIME_ZONE).date()
     if day > latest:
-        return "The date cannot be in the future."
+        return _("The date cannot be in the future.")
     return None
-
-
-def _format(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 # -- addressees ------------------------------------------------------------------------
@@ -101,7 +122,7 @@ def add_addressee(letter: Letter, name: str, coordinator: Coordinator | None) ->
 def rename_addressee(addressee: Addressee, name: str, coordinator: Coordinator | None) -> None:
     """Correct an addressee's name, until the letter is delivered to them: after
     that the record says whom it was delivered to."""
-    refusal = "The letter was delivered to this addressee under this name; the record stays as it is."
+    refusal = _("The letter was delivered to this addressee under this name; the record stays as it is.")
     if addressee.delivery is not None:
         raise DeliveryError(refusal)
     old, letter = addressee.name, addressee.letter
@@ -148,9 +169,9 @@ def remove_addressee(addressee: Addressee, coordinator: Coordinator | None) -> N
     """Remove an addressee the letter was not delivered to; a letter keeps at least one."""
     letter = addressee.letter
     if addressee.delivery is not None:
-        raise DeliveryError("The letter was delivered to this addressee: the record of it stays.")
+        raise DeliveryError(_("The letter was delivered to this addressee: the record of it stays."))
     if len(letter.addressees) <= 1:
-        raise DeliveryError("A letter has at least one addressee. Add another before removing this one.")
+        raise DeliveryError(_("A letter has at least one addressee. Add another before removing this one."))
     name = addressee.name
     # With the letter locked (PostgreSQL; SQLite writes one at a time anyway), deleted
     # only if still undelivered and not the last: a delivery or removal at the same
@@ -166,7 +187,8 @@ def remove_addressee(addressee: Addressee, coordinator: Coordinator | None) -> N
     if removed != 1:
         db.session.rollback()
         if db.session.scalar(select(exists().where(Delivery.addressee_id == addressee.id))):
-            raise DeliveryError("The letter was delivered to this addressee a moment ago: the record of it stays.")
+            raise DeliveryError(
+                _("The letter was delivered to this addressee a moment ago: the record of it stays."))
         raise AddresseeChanged()
     db.session.expire(letter)
     record_letter_event("addressee.removed", letter, coordinator, name)
@@ -203,13 +225,13 @@ def record_delivery(letter: Letter, addressee: Addressee, details: DeliveryDetai
     if refusal:
         raise DeliveryError(refusal)
     if details.method not in tuple(DeliveryMethod):
-        raise DeliveryError("Choose how the letter was delivered.", "method")
+        raise DeliveryError(_("Choose how the letter was delivered."), "method")
     problem = future_date_problem(details.delivered_on)
     if problem:
         raise DeliveryError(problem, "delivered_on")
     if letter.published_at and details.delivered_on < letter.published_at.date():
-        raise DeliveryError(f"The letter was published on {_format(letter.published_at.date())}: "
-                            "it cannot have been delivered before.", "delivered_on")
+        raise DeliveryError(_("The letter was published on %(date)s: it cannot have been delivered before.",
+                              date=long_date(letter.published_at.date())), "delivered_on")
     if addressee.delivery is not None:
         raise already_delivered(addressee)
     _mark_delivered(letter)
@@ -230,19 +252,21 @@ def record_delivery(letter: Letter, addressee: Addressee, details: DeliveryDetai
     except IntegrityError:  # another coordinator recorded this addressee's delivery (or removed it) a moment ago
         db.session.rollback()
         if find_addressee(letter, addressee_id) is None:
-            raise DeliveryError(f"{name} was removed from the addressees a moment ago.") from None
+            raise DeliveryError(with_names(_("%(name)s was removed from the addressees a moment ago.",
+                                          name=isolate(name)))) from None
         raise already_delivered(addressee) from None
     record_letter_event("letter.delivered", letter, coordinator, addressee.name)
-    _tell_endorsers(letter, MessageKind.DELIVERY_UPDATE, f"Delivered: {letter.title}", delivery=delivery,
-                    addressee=addressee, method=METHOD_LABELS[DeliveryMethod(delivery.method)].lower(),
-                    delivered_on=_format(delivery.delivered_on))
+    # A lazy method: written when each email is, in its reader's language.
+    _tell_endorsers(letter, MessageKind.DELIVERY_UPDATE, _l("Delivered: %(title)s", title=letter.title),
+                    delivery=delivery, addressee=addressee, method=METHOD_PHRASES[DeliveryMethod(delivery.method)])
     db.session.commit()
     return delivery
 
 
 def already_delivered(addressee: Addressee) -> AlreadyDelivered:
-    return AlreadyDelivered(f"The delivery to {addressee.name} is already recorded "
-                            "(another coordinator may have recorded it a moment ago).")
+    return AlreadyDelivered(with_names(_("The delivery to %(name)s is already recorded "
+                                      "(another coordinator may have recorded it a moment ago).",
+                                      name=isolate(addressee.name))))
 
 
 def delivery_refusal(letter: Letter) -> str | None:
@@ -252,8 +276,8 @@ def delivery_refusal(letter: Letter) -> str | None:
     if letter.can_be_delivered:
         return None
     if letter.is_open:
-        return "Close the letter before recording its delivery: it is still taking endorsements."
-    return "A draft cannot be delivered: publish it, collect endorsements and close it first."
+        return _("Close the letter before recording its delivery: it is still taking endorsements.")
+    return _("A draft cannot be delivered: publish it, collect endorsements and close it first.")
 
 
 def _mark_delivered(letter: Letter) -> None:
@@ -302,14 +326,14 @@ def attachment_from(content: bytes, filename: str) -> Attachment:
     the coordinator gave it, with the extension of what it really is. Raises
     DeliveryError for an empty, oversized or unaccepted file."""
     if not content:
-        raise DeliveryError("The file is empty.", "attachment")
+        raise DeliveryError(_("The file is empty."), "attachment")
     if len(content) > MAX_ATTACHMENT_BYTES:
-        raise DeliveryError("The file is larger than 1 MB. Attach a smaller scan or export.", "attachment")
+        raise DeliveryError(_("The file is larger than 1 MB. Attach a smaller scan or export."), "attachment")
     for signature, mime_type, extension in ATTACHMENT_SIGNATURES:
         if content.startswith(signature):
             break
     else:
-        raise DeliveryError("Attach a PDF, PNG or JPEG file.", "attachment")
+        raise DeliveryError(_("Attach a PDF, PNG or JPEG file."), "attachment")
     stem = filename.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
     stem = "".join(c for c in stem if c.isalnum() or c in " -_()").strip()[:100] or "response"
     return Attachment(content, f"{stem}.{extension}", mime_type)
@@ -328,16 +352,16 @@ def record_response(letter: Letter, details: ResponseDetails, coordinator: Coord
     page. Endorsers who asked for news get an email each, in the same transaction."""
     addressee = find_addressee(letter, details.addressee_id)
     if addressee is None or addressee.delivery is None:
-        raise DeliveryError("Choose an addressee the letter was delivered to.", "addressee")
+        raise DeliveryError(_("Choose an addressee the letter was delivered to."), "addressee")
     problem = future_date_problem(details.received_on)
     if problem:
         raise DeliveryError(problem, "received_on")
     if details.received_on < addressee.delivery.delivered_on:
-        raise DeliveryError(f"The letter was delivered to them on {_format(addressee.delivery.delivered_on)}: "
-                            "the response cannot be earlier.", "received_on")
+        raise DeliveryError(_("The letter was delivered to them on %(date)s: the response cannot be earlier.",
+                              date=long_date(addressee.delivery.delivered_on)), "received_on")
     if _same_response_recorded(letter, addressee, details):
-        raise AlreadyRecorded("This response is already recorded (another coordinator may have recorded it a "
-                              "moment ago).", None)
+        raise AlreadyRecorded(_("This response is already recorded (another coordinator may have recorded it a "
+                                "moment ago)."), None)
     attachment = details.attachment
     response = Response(
         letter_id=letter.id, addressee_id=addressee.id, received_on=details.received_on, summary=details.summary,
@@ -348,8 +372,8 @@ def record_response(letter: Letter, details: ResponseDetails, coordinator: Coord
     db.session.add(response)
     db.session.flush()
     record_letter_event("response.recorded", letter, coordinator, addressee.name)
-    _tell_endorsers(letter, MessageKind.RESPONSE_UPDATE, f"A response to {letter.title}", response=response,
-                    addressee=addressee, received_on=_format(response.received_on))
+    _tell_endorsers(letter, MessageKind.RESPONSE_UPDATE, _l("A response to %(title)s", title=letter.title),
+                    response=response, addressee=addressee)
     db.session.commit()
     return response
 
@@ -431,9 +455,12 @@ def endorsers_wanting_updates(letter: Letter) -> list[Endorsement]:
         .order_by(Endorsement.id)))
 
 
-def _tell_endorsers(letter: Letter, kind: MessageKind, subject: str, **context) -> None:
-    letter_link = public_url("public.letter", **letter.route)
+def _tell_endorsers(letter: Letter, kind: MessageKind, subject: LazyString, **context) -> None:
+    """An email to each endorser who asked for news, in the language they endorsed in:
+    the lazy subject and the lazy values of ``context`` are written in it."""
     for endorsement in endorsers_wanting_updates(letter):
+        letter_link = public_url("public.letter", language=endorsement.language, **letter.route)
         queue_message(kind, endorsement.email, subject, letter_id=letter.id, endorsement_id=endorsement.id,
-                      letter=letter, endorsement=endorsement, letter_link=letter_link, **context)
+                      language=endorsement.language, letter=letter, endorsement=endorsement,
+                      letter_link=letter_link, **context)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.permissions import Permission, Rule, letter_platform, register
@@ -13,9 +14,10 @@ from ..coordinator import bp as coordinator
 from ..core.extensions import db
 from ..core.forms import ActionForm
 from ..core.http import found_or_404
+from ..core.i18n import isolate
 from ..public import bp as public
 from . import delivery
-from .delivery import METHOD_LABELS, DeliveryError
+from .delivery import METHOD_LABELS, DeliveryError, with_names
 from .forms import AddresseeForm, DeliveryForm, MoveForm, ResponseForm
 from .models import Addressee, Letter, Response
 from .rules import find_public_letter
@@ -62,9 +64,9 @@ def addressees(letter_id: int):
         try:
             added = delivery.add_addressee(letter, form.name.data, current_user)
         except DeliveryError as error:
-            flash(str(error), "error")
+            flash(error.message, "error")
         else:
-            flash(f"{added.name} added to the addressees.", "success")
+            flash(with_names(_("%(name)s added to the addressees.", name=isolate(added.name))), "success")
         return _to_addressees(letter)
     status = 400 if form.errors else 200
     return render_template("coordinator/delivery_addressees.html", letter=letter, form=form,
@@ -80,9 +82,9 @@ def rename_addressee(letter_id: int, addressee_id: int):
         try:
             delivery.rename_addressee(addressee, form.name.data, current_user)
         except DeliveryError as error:
-            form.name.errors.append(str(error))
+            form.name.errors.append(error.message)
         else:
-            flash("Addressee renamed.", "success")
+            flash(_("Addressee renamed."), "success")
             return _to_addressees(letter)
     status = 400 if form.errors else 200
     return render_template("coordinator/delivery_rename.html", letter=letter, addressee=addressee,
@@ -99,7 +101,7 @@ def move_addressee(letter_id: int, addressee_id: int):
     try:
         delivery.move_addressee(addressee, form.direction.data == "up", current_user)
     except DeliveryError as error:
-        flash(str(error), "error")
+        flash(error.message, "error")
     return _to_addressees(letter)
 
 
@@ -112,9 +114,9 @@ def remove_addressee(letter_id: int, addressee_id: int):
     try:
         delivery.remove_addressee(addressee, current_user)
     except DeliveryError as error:
-        flash(str(error), "error")
+        flash(error.message, "error")
     else:
-        flash(f"{name} removed from the addressees.", "success")
+        flash(with_names(_("%(name)s removed from the addressees.", name=isolate(name))), "success")
     return _to_addressees(letter)
 
 
@@ -124,7 +126,7 @@ def record_delivery(letter_id: int, addressee_id: int):
     addressee = _addressee(letter, addressee_id)
     if addressee.delivery is not None:
         if request.method == "POST":  # recorded by someone else since this form was shown
-            flash(str(delivery.already_delivered(addressee)), "error")
+            flash(delivery.already_delivered(addressee).message, "error")
             return _to_letter(letter)
         return redirect(url_for(".delivered_letter", letter_id=letter.id, addressee_id=addressee.id))
     refusal = delivery.delivery_refusal(letter)
@@ -136,15 +138,15 @@ def record_delivery(letter_id: int, addressee_id: int):
         try:
             delivery.record_delivery(letter, addressee, form.details(), current_user)
         except delivery.AlreadyDelivered as error:
-            flash(str(error), "error")
+            flash(error.message, "error")
             return _to_letter(letter)
         except DeliveryError as error:
             if error.field is None:  # the letter's state: nothing to correct in the form
-                flash(str(error), "error")
+                flash(error.message, "error")
                 return _to_letter(letter)
             form.show(error)
         else:
-            flash(f"Delivery to {addressee.name} recorded.", "success")
+            flash(with_names(_("Delivery to %(name)s recorded.", name=isolate(addressee.name))), "success")
             return _to_letter(letter)
     status = 400 if form.errors else 200
     return render_template("coordinator/delivery_form.html", letter=letter, addressee=addressee, form=form), status
@@ -167,7 +169,7 @@ def record_response(letter_id: int):
     letter = _letter(letter_id)
     delivered = [a for a in letter.addressees if a.delivery is not None]
     if not delivered:
-        flash("Record a delivery first: a response answers a delivered letter.", "error")
+        flash(_("Record a delivery first: a response answers a delivered letter."), "error")
         return _to_letter(letter)
     form = ResponseForm().offer(delivered)
     if form.validate_on_submit():
@@ -176,7 +178,7 @@ def record_response(letter_id: int):
         except DeliveryError as error:
             form.show(error)
         else:
-            flash("Response recorded. It is on the letter's public page.", "success")
+            flash(_("Response recorded. It is on the letter's public page."), "success")
             return _to_letter(letter)
     status = 400 if form.errors else 200
     return render_template("coordinator/response_form.html", letter=letter, form=form), status
@@ -188,7 +190,7 @@ def remove_response(letter_id: int, response_id: int):
     response = found_or_404(delivery.find_response(letter, response_id))
     _checked_action()
     delivery.remove_response(response, current_user)
-    flash("Response removed from the letter.", "success")
+    flash(_("Response removed from the letter."), "success")
     return _to_letter(letter)
 
 

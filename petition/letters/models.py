@@ -5,6 +5,7 @@ import unicodedata
 from datetime import date, datetime
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
@@ -29,6 +30,15 @@ class LetterStatus(StrEnum):
     DELIVERED = "delivered"  # closed, and handed to at least one addressee
 
 
+# What people read for each status: the stored values stay as they are.
+LETTER_STATUS_LABELS = {
+    LetterStatus.DRAFT: _l("Draft"),
+    LetterStatus.OPEN: _l("Open"),
+    LetterStatus.CLOSED: _l("Closed"),
+    LetterStatus.DELIVERED: _l("Delivered"),
+}
+
+
 class Notify(StrEnum):
     """What coordinators are told about new endorsements of a letter."""
 
@@ -47,6 +57,14 @@ class DeliveryMethod(StrEnum):
 # The parts of a letter whose wording endorsers sign. Anything else (goal,
 # deadline, approval) may change without a new revision.
 TEXT_FIELDS = ("title", "addressee", "body", "closing", "signature")
+# How a sentence names each of them ("Changed: body").
+TEXT_PART_NAMES = {
+    "title": _l("title"),
+    "addressee": _l("addressee"),
+    "body": _l("body"),
+    "closing": _l("closing"),
+    "signature": _l("signature"),
+}
 
 
 def text_fingerprint(parts: dict[str, str]) -> str:
@@ -126,6 +144,10 @@ class Letter(db.Model):
     def can_be_delivered(self) -> bool:
         """Whether deliveries can be recorded: once it is closed, and after the first."""
         return self.is_closed or self.is_delivered
+
+    @property
+    def status_label(self) -> str:
+        return LETTER_STATUS_LABELS[LetterStatus(self.status)]
 
     @property
     def route(self) -> dict[str, str]:

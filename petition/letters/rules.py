@@ -7,6 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from babel.lists import format_list
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from slugify import slugify as python_slugify
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,11 +18,14 @@ from ..accounts.models import Coordinator
 from ..core.audit import AuditEvent
 from ..core.clock import utcnow
 from ..core.extensions import db
+from ..core.i18n import DEFAULT_LANGUAGE
 from ..endorsements.models import Endorsement, EndorsementStatus
 from ..platforms.models import Platform
-from .models import Addressee, Letter, LetterStatus, Notify, Revision, TEXT_FIELDS, text_fingerprint
+from .models import (Addressee, Letter, LetterStatus, Notify, Revision, TEXT_FIELDS, TEXT_PART_NAMES,
+                     text_fingerprint)
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+REQUIRED_TO_PUBLISH = ("title", "addressee", "body")
 
 
 class LetterError(Exception):
@@ -32,8 +38,8 @@ class SlugTaken(LetterError):
 
 class ConcurrentEdit(LetterError):
     def __init__(self) -> None:
-        super().__init__("Another coordinator saved this letter at the same moment. "
-                         "Reload it and check the text before saving again.")
+        super().__init__(_("Another coordinator saved this letter at the same moment. "
+                           "Reload it and check the text before saving again."))
 
 
 @dataclass
@@ -64,6 +70,12 @@ def slugify(text: str, max_length: int = 60) -> str:
 
 def is_valid_slug(slug: str) -> bool:
     return len(slug) <= 80 and bool(SLUG_PATTERN.match(slug))
+
+
+def listed_parts(names: Iterable[str]) -> str:
+    """Parts of a letter's text ("title", "body"), named and listed as the reader
+    writes a list: "title and body", "titre et corps"."""
+    return format_list([str(TEXT_PART_NAMES[name]) for name in names], locale=get_locale() or DEFAULT_LANGUAGE)
 
 
 def _slug_taken(platform_id: int, slug: str, letter_id: int | None = None) -> bool:
@@ -181,12 +193,12 @@ def publish_letter(letter: Letter, coordinator: Coordinator | None) -> Revision:
     """Open a draft for endorsements; its text at this moment is revision 1. Once:
     a double click or a second coordinator finds it published already."""
     if not letter.is_draft:
-        raise LetterError("Only a draft can be published.")
-    missing = [name for name in ("title", "addressee", "body") if not getattr(letter, name).strip()]
+        raise LetterError(_("Only a draft can be published."))
+    missing = [name for name in REQUIRED_TO_PUBLISH if not getattr(letter, name).strip()]
     if missing:
-        raise LetterError("Write the " + ", ".join(missing) + " before publishing.")
+        raise LetterError(_("Write the %(parts)s before publishing.", parts=listed_parts(missing)))
     if not change_letter_status(letter, LetterStatus.DRAFT, LetterStatus.OPEN, published_at=utcnow()):
-        raise LetterError("This letter was published a moment ago.")
+        raise LetterError(_("This letter was published a moment ago."))
     revision = _new_revision(letter, coordinator, "Published")
     record_letter_event("letter.published", letter, coordinator)
     db.session.commit()
@@ -196,7 +208,7 @@ def publish_letter(letter: Letter, coordinator: Coordinator | None) -> Revision:
 def close_letter(letter: Letter, coordinator: Coordinator | None) -> None:
     """Stop taking endorsements; the list stays public as the final record."""
     if not letter.is_open or not change_letter_status(letter, LetterStatus.OPEN, LetterStatus.CLOSED, closed_at=utcnow()):
-        raise LetterError("Only an open letter can be closed.")
+        raise LetterError(_("Only an open letter can be closed."))
     record_letter_event("letter.closed", letter, coordinator)
     db.session.commit()
 
@@ -205,11 +217,11 @@ def reopen_letter(letter: Letter, coordinator: Coordinator | None) -> None:
     """Take endorsements again. Not once delivered: the delivered list is the
     record; not past the deadline, which would close it again at once."""
     if letter.is_delivered:
-        raise LetterError("A delivered letter cannot be reopened: its endorsements are on record as delivered.")
+        raise LetterError(_("A delivered letter cannot be reopened: its endorsements are on record as delivered."))
     if letter.is_closed and letter.deadline_passed():
-        raise LetterError("The deadline has passed: move it to a later day before reopening the letter.")
+        raise LetterError(_("The deadline has passed: move it to a later day before reopening the letter."))
     if not letter.is_closed or not change_letter_status(letter, LetterStatus.CLOSED, LetterStatus.OPEN, closed_at=None):
-        raise LetterError("Only a closed letter can be reopened.")
+        raise LetterError(_("Only a closed letter can be reopened."))
     record_letter_event("letter.reopened", letter, coordinator)
     db.session.commit()
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..accounts.permissions import Permission, can, platform_ids
@@ -23,6 +25,17 @@ from .models import Letter
 from .rules import find_letter_by_old_address, letter_counts
 
 ENDORSEMENT_FILTERS = ("all", *EndorsementStatus)
+# What coordinators read for each endorsement status (the stored values stay as they are),
+# and for the filter that shows them all.
+ENDORSEMENT_STATUS_LABELS = {
+    EndorsementStatus.PENDING: _l("Pending"),
+    EndorsementStatus.CONFIRMED: _l("Confirmed"),
+    EndorsementStatus.HELD: _l("Held"),
+    EndorsementStatus.PUBLISHED: _l("Published"),
+    EndorsementStatus.REJECTED: _l("Rejected"),
+    EndorsementStatus.WITHDRAWN: _l("Withdrawn"),
+}
+FILTER_LABELS = {"all": _l("All"), **ENDORSEMENT_STATUS_LABELS}
 
 
 def editable_platforms(person) -> list:
@@ -70,9 +83,9 @@ def new_letter():
             try:
                 letter = rules.create_letter(platform, form.draft(), current_user)
             except rules.SlugTaken:
-                form.slug.errors.append("Another letter already uses this web address.")
+                form.slug.errors.append(_("Another letter already uses this web address."))
             else:
-                flash("Draft saved. Publish it when it is ready.", "success")
+                flash(_("Draft saved. Publish it when it is ready."), "success")
                 return redirect(url_for(".letter", letter_id=letter.id))
     status = 400 if form.errors else 200
     return render_template("coordinator/letter_form.html", form=form, letter=None, preview=preview), status
@@ -91,15 +104,15 @@ def edit_letter(letter_id: int):
                 revision = rules.update_letter(letter, form.draft(), current_user,
                                                          note=form.revision_note.data or "")
             except rules.SlugTaken:
-                form.slug.errors.append("Another letter already uses this web address.")
+                form.slug.errors.append(_("Another letter already uses this web address."))
             except rules.ConcurrentEdit as clash:
                 flash(str(clash), "error")
                 return redirect(url_for(".edit_letter", letter_id=letter_id))
             else:
                 if revision is not None:
-                    flash(f"Saved as revision {revision.number} of the text.", "success")
+                    flash(_("Saved as revision %(number)s of the text.", number=revision.number), "success")
                 else:
-                    flash("Letter saved.", "success")
+                    flash(_("Letter saved."), "success")
                 return redirect(url_for(".letter", letter_id=letter.id))
     status = 400 if form.errors else 200
     return render_template("coordinator/letter_form.html", form=form, letter=letter, preview=preview), status
@@ -118,11 +131,13 @@ def letter(letter_id: int):
                            endorsements=page, shown=shown, filters=ENDORSEMENT_FILTERS, awaiting=awaiting,
                            body=render_markdown(letter.body), action_form=ActionForm(),
                            moderation_form=ModerationForm(), record=delivery.letter_record(letter),
-                           delivery_methods=delivery.METHOD_LABELS,
+                           delivery_methods=delivery.METHOD_PHRASES, status_labels=ENDORSEMENT_STATUS_LABELS,
+                           filter_labels=FILTER_LABELS,
                            can_edit=can(current_user, Permission.EDIT, letter.platform_id))
 
 
-def _letter_action(letter_id: int, action, done: str):
+def _letter_action(letter_id: int, action, done):
+    """Do ``action`` to the letter, then say ``done`` (a lazy string: written in the reader's language)."""
     letter = _letter_or_404(letter_id)
     if not ActionForm().validate():
         abort(400)
@@ -131,31 +146,32 @@ def _letter_action(letter_id: int, action, done: str):
     except rules.LetterError as error:
         flash(str(error), "error")
     else:
-        flash(done, "success")
+        flash(str(done), "success")
     return redirect(url_for(".letter", letter_id=letter.id))
 
 
 @coordinator.post("/letters/<id:letter_id>/publish")
 def publish_letter(letter_id: int):
     return _letter_action(letter_id, rules.publish_letter,
-                          "Published: the letter is open for endorsements.")
+                          _l("Published: the letter is open for endorsements."))
 
 
 @coordinator.post("/letters/<id:letter_id>/close")
 def close_letter(letter_id: int):
     return _letter_action(letter_id, rules.close_letter,
-                          "Closed: the letter takes no more endorsements.")
+                          _l("Closed: the letter takes no more endorsements."))
 
 
 @coordinator.post("/letters/<id:letter_id>/reopen")
 def reopen_letter(letter_id: int):
-    return _letter_action(letter_id, rules.reopen_letter, "Reopened for endorsements.")
+    return _letter_action(letter_id, rules.reopen_letter, _l("Reopened for endorsements."))
 
 
 @coordinator.get("/letters/<id:letter_id>/revisions")
 def revisions(letter_id: int):
     letter = _letter_or_404(letter_id)
-    return render_template("coordinator/revisions.html", letter=letter, revisions=list(reversed(letter.revisions)))
+    return render_template("coordinator/revisions.html", letter=letter, revisions=list(reversed(letter.revisions)),
+                           listed_parts=rules.listed_parts)
 
 
 @coordinator.get("/letters/<id:letter_id>/preview")

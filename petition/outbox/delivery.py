@@ -170,10 +170,15 @@ class Outgoing:
     recipient: str  # the envelope's RCPT TO, as address_as_sent gives it
 
 
-NOT_AN_ADDRESS = "Cannot be delivered: this is not a valid email address ({reason})"
+# Why an attempt failed is a diagnostic, stored once and kept in English, like the
+# mail server's own replies and the exceptions it quotes: it is written by a worker
+# that has no reader (and so no language), read by any coordinator in any language,
+# and passed on as it is to whoever runs the mail server. The outbox pages say in
+# the reader's language whether a message was sent, waits for a retry or failed.
+NOT_AN_ADDRESS = "Cannot be delivered: this is not a valid email address ({reason})"  # not for people
 NO_SMTPUTF8 = ("Cannot be delivered: the address has non-ASCII characters before the @, and the mail server "
-               "does not offer SMTPUTF8, the extension that sending to such an address requires.")
-UNBUILDABLE = "Cannot be delivered: the message could not be built ({error})"
+               "does not offer SMTPUTF8, the extension that sending to such an address requires.")  # not for people
+UNBUILDABLE = "Cannot be delivered: the message could not be built ({error})"  # not for people
 
 
 def _attempt(message_id: int) -> Failure | None:
@@ -289,9 +294,9 @@ def _failure(error: Exception, recipient: str) -> Failure:
         return Failure(str(error), permanent=True)
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         code, reply = next(iter(error.recipients.values()))
-        return _refusal("the recipient", code, reply, recipient)
+        return _refusal("the recipient", code, reply, recipient)  # not for people: a diagnostic
     if isinstance(error, smtplib.SMTPDataError):
-        return _refusal("the message", error.smtp_code, error.smtp_error, recipient)
+        return _refusal("the message", error.smtp_code, error.smtp_error, recipient)  # not for people
     return Failure(_without_address(_describe(error), recipient), permanent=False)
 
 
@@ -299,8 +304,8 @@ def _refusal(what: str, code: int, reply: bytes | str, recipient: str) -> Failur
     reply_text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
     said = _without_address(f"{code} {reply_text}", recipient)
     if 500 <= code < 600:
-        return Failure(f"Cannot be delivered: the mail server refused {what}: {said}", permanent=True)
-    return Failure(f"The mail server refused {what} for now: {said}", permanent=False)
+        return Failure(f"Cannot be delivered: the mail server refused {what}: {said}", permanent=True)  # not for people
+    return Failure(f"The mail server refused {what} for now: {said}", permanent=False)  # not for people
 
 
 def _without_address(text: str, recipient: str) -> str:

@@ -69,7 +69,9 @@ class OutboxMessage(db.Model):
     erase_after_send: Mapped[bool] = mapped_column(default=False, server_default=false())
     endorsement_id: Mapped[int | None] = mapped_column(ForeignKey("endorsements.id", ondelete="SET NULL"))
 
-    ERASED: ClassVar[str] = "(erased when the endorsement was withdrawn)"
+    # Stored in place of the address, text and error, and compared against (also in SQL):
+    # a machine value. Pages show their own, translated words for it (see is_erased).
+    ERASED: ClassVar[str] = "(erased when the endorsement was withdrawn)"  # not for people
 
     @property
     def is_erased(self) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..accounts.permissions import Permission, can, platform_ids
@@ -21,7 +23,15 @@ from .outbox import mail_server_configured, outbox_page, retry_message
 # accept an invitation, choose a password. Someone who may only read (a viewer)
 # must not be able to use them, so they see the message with these links hidden.
 PERSONAL_LINK = re.compile(r"https?://\S*?/(?:confirm|withdraw|invitation|reset-password)/[A-Za-z0-9_.-]+")
-HIDDEN_LINK = "[personal link, hidden: only the platform's coordinators see it]"
+HIDDEN_LINK = _l("[personal link, hidden: only the platform's coordinators see it]")
+
+# What coordinators read for each status (the stored values stay as they are), and for the filter of them all.
+STATUS_LABELS = {
+    OutboxStatus.QUEUED: _l("Queued"),
+    OutboxStatus.SENT: _l("Sent"),
+    OutboxStatus.FAILED: _l("Failed"),
+}
+FILTER_LABELS = {"all": _l("All"), **STATUS_LABELS}
 
 
 def shown_body(message: OutboxMessage) -> str:
@@ -29,7 +39,8 @@ def shown_body(message: OutboxMessage) -> str:
     letter = db.session.get(Letter, message.letter_id) if message.letter_id is not None else None
     if can(current_user, Permission.EDIT, letter.platform_id if letter else None):
         return message.text_body
-    return PERSONAL_LINK.sub(HIDDEN_LINK, message.text_body)
+    hidden = str(HIDDEN_LINK)  # in the reader's language
+    return PERSONAL_LINK.sub(lambda _link: hidden, message.text_body)
 
 
 @coordinator.get("/outbox")
@@ -40,14 +51,15 @@ def outbox():
     page = outbox_page(None if shown == "all" else shown, request.args.get("page", 1, type=page_number),
                        letter_ids=letter_ids_of(platform_ids(current_user)))
     return render_template("coordinator/outbox.html", messages=page, shown=shown,
-                           statuses=("all", *OutboxStatus), mail_server=mail_server_configured())
+                           statuses=("all", *OutboxStatus), filter_labels=FILTER_LABELS, status_labels=STATUS_LABELS,
+                           mail_server=mail_server_configured())
 
 
 @coordinator.get("/outbox/<id:message_id>")
 def outbox_message(message_id: int):
     message = db.get_or_404(OutboxMessage, message_id)
     return render_template("coordinator/outbox_message.html", message=message, body=shown_body(message),
-                           form=ActionForm(),
+                           form=ActionForm(), status_labels=STATUS_LABELS,
                            mail_server=mail_server_configured())
 
 
@@ -57,7 +69,7 @@ def retry_outbox_message(message_id: int):
     if not ActionForm().validate():
         abort(400)
     if retry_message(message):
-        flash("The message is queued again.", "success")
+        flash(_("The message is queued again."), "success")
     else:
-        flash("Only a message that failed can be retried.", "error")
+        flash(_("Only a message that failed can be retried."), "error")
     return redirect(url_for(".outbox_message", message_id=message.id))

@@ -1,6 +1,7 @@
 """The coalition's public overview: every national platform's letters on one world map.
 
-regions and worldmap are pure functions and data, no database and no Flask: the
+regions and worldmap are pure functions and data, no database and no app (their
+words are translated in a request, and English outside one): the
 page passes in each country's status and gets back an inline SVG (worldmap), and
 filters by UN region or regional mechanism (regions). data/ holds the snapshots
 these read, made by build_map_data.py. campaign reads the public letters in a

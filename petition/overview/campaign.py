@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import case, func, select, true
 
 from ..core.extensions import db
@@ -28,10 +30,10 @@ from .worldmap import NO_LETTER
 PUBLIC_STATUSES = (LetterStatus.OPEN, LetterStatus.CLOSED, LetterStatus.DELIVERED)
 # In the order the map's key lists them.
 STATUS_LABELS = {
-    LetterStatus.OPEN: "Open for endorsement",
-    LetterStatus.CLOSED: "Closed",
-    LetterStatus.DELIVERED: "Delivered",
-    NO_LETTER: "No letter yet",
+    LetterStatus.OPEN: _l("Open for endorsement"),
+    LetterStatus.CLOSED: _l("Closed"),
+    LetterStatus.DELIVERED: _l("Delivered"),
+    NO_LETTER: _l("No letter yet"),
 }
 SHORT_SUMMARY_LENGTH = 160
 
@@ -135,10 +137,12 @@ class Campaign:
 
     @property
     def summary(self) -> str:
-        """The line that sums it up: "3 letters in 2 countries, 1 delivered"."""
-        letters, countries = len(self.letters), self.countries
-        return (f"{letters} letter{'' if letters == 1 else 's'} in {countries} "
-                f"{'country' if countries == 1 else 'countries'}, {self.delivered} delivered")
+        """The sentence that sums it up, in the reader's language: "3 letters in 2 countries, 1 delivered."."""
+        countries = ngettext("%(num)d country", "%(num)d countries", self.countries)
+        # Translators: %(countries)s is "%(num)d country" or "%(num)d countries", translated on its own.
+        return ngettext("%(num)d letter in %(countries)s, %(delivered)d delivered.",
+                        "%(num)d letters in %(countries)s, %(delivered)d delivered.",
+                        len(self.letters), countries=countries, delivered=self.delivered)
 
 
 def load_campaign() -> Campaign:

@@ -1,11 +1,16 @@
 """The public JSON of the overview: the campaign's platforms, letters and countries.
 
 Public fields only, the ones the pages show: nothing about an endorser but the
-count. Dates are ISO 8601; links are absolute, built from BASE_URL.
+count. Dates are ISO 8601; links are absolute, built from BASE_URL. Names of
+countries and regions are English, whoever asks first: the document is made once
+and served to everyone.
 """
 
 from __future__ import annotations
 
+from flask_babel import force_locale
+
+from ..core.i18n import DEFAULT_LANGUAGE
 from ..core.links import public_url
 from .campaign import Campaign, LetterSummary, PlatformSummary
 from .regions import region_named
@@ -14,6 +19,8 @@ from .worldmap import country_name
 
 def campaign_document(campaign: Campaign) -> dict:
     used_regions = sorted({key for platform in campaign.platforms for key in platform.regions})
+    with force_locale(DEFAULT_LANGUAGE):
+        regions = {key: str(region_named(key).name) for key in used_regions}
     return {
         "summary": {"letters": len(campaign.letters), "countries": campaign.countries,
                     "delivered": campaign.delivered},
@@ -22,7 +29,7 @@ def campaign_document(campaign: Campaign) -> dict:
         "countries": [{"code": code, "name": country_name(code) or code, "status": status,
                        "letters": campaign.letters_by_country[code]}
                       for code, status in sorted(campaign.status_by_country.items())],
-        "regions": {key: region_named(key).name for key in used_regions},
+        "regions": regions,
     }
 
 

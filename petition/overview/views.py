@@ -5,30 +5,41 @@ from __future__ import annotations
 from functools import cache
 
 from flask import current_app, render_template, request
+from flask_babel import gettext as _
 from markupsafe import Markup
 
+from ..core.choices import collation_key, country_name
 from ..core.http import found_or_404
+from ..core.i18n import current_language
 from ..platforms.rules import find_platform
 from ..public import bp as public
 from .cache import cached_document, current_campaign
 from .campaign import STATUS_LABELS, Campaign
 from .document import campaign_document
 from .regions import REGIONS, Region, countries_in, region_named
-from .worldmap import status_rows, world_map_svg
+from .worldmap import drawn_countries, status_rows, world_map_svg
 
 JSON_MAX_AGE = 60  # seconds a browser or proxy may reuse /overview.json without asking
 
 
-@cache
 def region_groups() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
-    """The region filter's choices as (group label, ((key, label), ...)): the regional
-    mechanisms first, then each UN region with its sub-regions."""
-    mechanisms = tuple((r.key, r.name) for r in REGIONS if r.kind == "mechanism")
-    groups = [("Regional mechanisms", mechanisms)]
-    for top in (r for r in REGIONS if r.kind == "un-region"):
-        inside = sorted((r for r in REGIONS if _within(r, top.key)), key=lambda r: r.name)
-        groups.append((f"UN region: {top.name}",
-                       ((top.key, f"All of {top.name}"), *((r.key, r.name) for r in inside))))
+    """The region filter's choices as (group label, ((key, label), ...)), in the
+    reader's language: the regional mechanisms first, then each UN region with
+    its sub-regions, each group sorted for that language."""
+    return _region_groups(current_language())
+
+
+@cache  # once per language
+def _region_groups(language: str) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    def by_name(regions):
+        return sorted(regions, key=lambda r: collation_key(str(r.name)))
+
+    mechanisms = tuple((r.key, str(r.name)) for r in REGIONS if r.kind == "mechanism")
+    groups = [(_("Regional mechanisms"), mechanisms)]
+    for top in by_name(r for r in REGIONS if r.kind == "un-region"):
+        inside = by_name(r for r in REGIONS if _within(r, top.key))
+        groups.append((_("UN region: %(region)s", region=top.name),
+                       ((top.key, _("All of %(region)s", region=top.name)), *((r.key, str(r.name)) for r in inside))))
     return tuple(groups)
 
 
@@ -37,10 +48,21 @@ def _within(region: Region, top_key: str) -> bool:
     return region.parent == top_key or (parent is not None and parent.parent == top_key)
 
 
+@cache  # once per language
+def _map_names(language: str) -> dict[str, str]:
+    """The countries the map draws, named in ``language`` (those the site's lists
+    leave out keep the map's own English name)."""
+    names = {code: country_name(code, language) for code in drawn_countries()}
+    return {code: name for code, name in names.items() if name != code}
+
+
 def _world_map(campaign: Campaign, region: Region | None) -> Markup:
-    where = f" in {region.name}" if region else ""
-    svg = world_map_svg(campaign.status_by_country, title=f"Map of the letters' status by country{where}",
-                        labels=STATUS_LABELS, focus=countries_in(region.key) if region else None,
+    if region:
+        title = _("Map of the letters' status by country in %(region)s", region=region.name)
+    else:
+        title = _("Map of the letters' status by country")
+    svg = world_map_svg(campaign.status_by_country, title=title, labels=STATUS_LABELS,
+                        names=_map_names(current_language()), focus=countries_in(region.key) if region else None,
                         element_id="overview-map")
     return Markup(svg)  # noqa: S704 - world_map_svg escapes every text it is given
 
@@ -55,7 +77,8 @@ def index():
     page = render_template(
         "public/index.html", campaign=shown, region=region, unknown_region=unknown,
         region_groups=region_groups(), status_labels=STATUS_LABELS, world_map=_world_map(shown, region),
-        country_rows=status_rows(shown.status_by_country, labels=STATUS_LABELS),
+        country_rows=status_rows(shown.status_by_country, labels=STATUS_LABELS,
+                                 names=_map_names(current_language())),
     )
     # An unknown region is the asker's mistake: say so, and show every region meanwhile.
     return page, 400 if unknown else 200

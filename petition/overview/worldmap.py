@@ -46,6 +46,12 @@ from html import escape
 from pathlib import Path
 
 import pycountry
+from babel.lists import format_list
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from ..core.choices import collation_key
 
 NO_LETTER = "none"
 _DATA_FILE = Path(__file__).parent / "data" / "world-map.json"
@@ -100,18 +106,19 @@ def _clean_statuses(status_by_country: Mapping[str, str]) -> dict[str, str]:
 
 
 def _label(status: str, labels: Mapping[str, str]) -> str:
-    return labels.get(status, "No letter" if status == NO_LETTER else status)
+    return str(labels.get(status, _("No letter") if status == NO_LETTER else status))
 
 
 def status_rows(status_by_country: Mapping[str, str], *, labels: Mapping[str, str],
                 names: Mapping[str, str] | None = None) -> list[StatusRow]:
-    """The countries with a letter, sorted by name, for the table alternative to the map.
+    """The countries with a letter, sorted by name (accents and case aside), for the
+    table alternative to the map.
 
     It lists every known country in the input, drawn on the map or not; unknown codes are left out.
     """
     rows = [StatusRow(code, (names or {}).get(code) or country_name(code), status, _label(status, labels))
             for code, status in _clean_statuses(status_by_country).items()]
-    return sorted(rows, key=lambda row: (row.name.casefold(), row.code))
+    return sorted(rows, key=lambda row: (collation_key(row.name), row.code))
 
 
 def _view_box(focus: Iterable[str] | None) -> list[float]:
@@ -126,13 +133,17 @@ def _view_box(focus: Iterable[str] | None) -> list[float]:
 
 
 def _summary(statuses: Mapping[str, str], labels: Mapping[str, str]) -> str:
+    """The map's description, in the reader's language: "Letters in 3 countries. Open: 2, Delivered: 1."."""
     if not statuses:
-        return "No country has a letter yet."
+        return _("No country has a letter yet.")
     counts = Counter(statuses.values())
     order = list(labels)  # the caller's order of statuses, then any others alphabetically
     ranked = sorted(counts, key=lambda status: (order.index(status) if status in order else len(order), status))
-    parts = ", ".join(f"{_label(status, labels)}: {counts[status]}" for status in ranked)
-    return f"Letters in {len(statuses)} {'country' if len(statuses) == 1 else 'countries'}. {parts}."
+    parts = [_("%(status)s: %(count)d", status=_label(status, labels), count=counts[status]) for status in ranked]
+    # A list as the reader's language writes one ("a, b, c" in English).
+    listed = format_list(parts, style="unit", locale=get_locale() or "en")
+    return ngettext("Letters in %(num)d country. %(statuses)s.", "Letters in %(num)d countries. %(statuses)s.",
+                    len(statuses), statuses=listed)
 
 
 def world_map_svg(status_by_country: Mapping[str, str], *, title: str, labels: Mapping[str, str],

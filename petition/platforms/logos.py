@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from xml.etree import ElementTree
 from xml.parsers import expat
 
+from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 1024 * 1024  # what an upload may weigh
@@ -34,14 +35,14 @@ MAX_SVG_ELEMENTS = 20_000
 
 PNG, JPEG, SVG = "image/png", "image/jpeg", "image/svg+xml"
 
-NOT_AN_IMAGE = "The file is not a PNG, JPEG or SVG image. Upload the logo in one of these formats."
-TOO_HEAVY = "The file is larger than 1 MB. Upload a smaller image: 1000 pixels wide is plenty for a logo."
-UNREADABLE = "The image could not be read: the file may be damaged. Save it again, or upload another format."
-ASK_AGAIN = "Save the logo again without it, or upload it as a PNG."
+# Lazy, like every message below: translated when the form shows it, in the reader's language.
+NOT_AN_IMAGE = _l("The file is not a PNG, JPEG or SVG image. Upload the logo in one of these formats.")
+TOO_HEAVY = _l("The file is larger than 1 MB. Upload a smaller image: 1000 pixels wide is plenty for a logo.")
+UNREADABLE = _l("The image could not be read: the file may be damaged. Save it again, or upload another format.")
 
 
 class LogoError(ValueError):
-    """An upload that cannot be a logo; the message is for people."""
+    """An upload that cannot be a logo; the message is for people (str() it in a request)."""
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,12 @@ def _check_dimensions(width: int, height: int) -> None:
 
 
 def _too_many_pixels(width: int | None = None, height: int | None = None) -> str:
-    size = f" ({width} × {height} pixels)" if width else ""
-    return (f"The image is too large{size}. Upload one at most {MAX_UPLOAD_SIDE} pixels on each side: "
-            f"{MAX_SIDE} is plenty for a logo.")
+    if width:
+        return _l("The image is too large (%(width)d × %(height)d pixels). Upload one at most %(most)d pixels "
+                  "on each side: %(plenty)d is plenty for a logo.",
+                  width=width, height=height, most=MAX_UPLOAD_SIDE, plenty=MAX_SIDE)
+    return _l("The image is too large. Upload one at most %(most)d pixels on each side: "
+              "%(plenty)d is plenty for a logo.", most=MAX_UPLOAD_SIDE, plenty=MAX_SIDE)
 
 
 def _encoded_afresh(image: Image.Image, kind: str) -> bytes:
@@ -166,7 +170,7 @@ def clean_svg(data: bytes) -> bytes:
     if root.tag != f"{{{SVG_NS}}}svg":
         raise LogoError(NOT_AN_IMAGE)
     if sum(1 for _ in root.iter()) > MAX_SVG_ELEMENTS:
-        raise LogoError("This SVG is too complex for a logo. Simplify it, or upload it as a PNG.")
+        raise LogoError(_l("This SVG is too complex for a logo. Simplify it, or upload it as a PNG."))
     _refuse_code(root)
     clean = _copy_allowed(root)
     # Every kept element is in the SVG namespace: written with local names under one xmlns.
@@ -205,12 +209,12 @@ def _parse(data: bytes) -> ElementTree.Element:
         parser.Parse(data, True)
         return builder.close()
     except _Refused:
-        raise LogoError(f"This SVG declares entities in its DOCTYPE, which a logo does not need. {ASK_AGAIN}") \
-            from None
+        raise LogoError(_l("This SVG declares entities in its DOCTYPE, which a logo does not need. "
+                           "Save the logo again without it, or upload it as a PNG.")) from None
     except (expat.ExpatError, AssertionError, ValueError):
         # AssertionError: the tree builder's answer to a document it could not close.
-        raise LogoError("This SVG could not be read: it is not well-formed XML. "
-                        "Save it again, or upload the logo as a PNG.") from None
+        raise LogoError(_l("This SVG could not be read: it is not well-formed XML. "
+                           "Save it again, or upload the logo as a PNG.")) from None
 
 
 def _qualified(name: str) -> str:
@@ -227,10 +231,12 @@ def _refuse_code(root: ElementTree.Element) -> None:
     inside parts the cleaning would drop: a logo has no reason to carry them."""
     for element in root.iter():
         if _local(element.tag).lower() == "script":
-            raise LogoError(f"This SVG contains a script. {ASK_AGAIN}")
+            raise LogoError(_l("This SVG contains a script. Save the logo again without it, or upload it as a PNG."))
         for name in element.attrib:
             if _local(name).lower().startswith("on"):
-                raise LogoError(f"This SVG contains an event handler ({_local(name)}), a kind of script. {ASK_AGAIN}")
+                raise LogoError(_l("This SVG contains an event handler (%(attribute)s), a kind of script. "
+                                   "Save the logo again without it, or upload it as a PNG.",
+                                   attribute=_local(name)))
 
 
 def _copy_allowed(element: ElementTree.Element) -> ElementTree.Element:
@@ -282,11 +288,12 @@ def _check_css(css: str) -> None:
     css = _CSS_COMMENT.sub("", css)
     # Escapes could spell url( or @import in a way no check sees; a logo's styles need none.
     if "\\" in css or "@" in css or "expression" in css.lower() or "javascript:" in css.lower():
-        raise LogoError(f"This SVG's styles contain imports or escapes that a logo does not need. {ASK_AGAIN}")
+        raise LogoError(_l("This SVG's styles contain imports or escapes that a logo does not need. "
+                           "Save the logo again without them, or upload it as a PNG."))
     _check_urls(css)
 
 
 def _external(target: str) -> LogoError:
     shown = target if len(target) <= 60 else target[:57] + "…"
-    return LogoError(f"This SVG refers to a file outside itself ({shown}). "
-                     "Save it with everything embedded, or upload the logo as a PNG.")
+    return LogoError(_l("This SVG refers to a file outside itself (%(target)s). "
+                        "Save it with everything embedded, or upload the logo as a PNG.", target=shown))

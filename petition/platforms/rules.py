@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
@@ -17,17 +18,18 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 class PlatformError(Exception):
-    """A platform change that cannot happen; the message is for people."""
+    """A platform change that cannot happen; the message is for people (lazy:
+    str() gives it in the reader's language)."""
 
 
 class SlugTaken(PlatformError):
     def __init__(self) -> None:
-        super().__init__("Another platform already uses this web address.")
+        super().__init__(_l("Another platform already uses this web address."))
 
 
 class SlugLocked(PlatformError):
     def __init__(self) -> None:
-        super().__init__("The web address cannot change: the platform's letters are public at it.")
+        super().__init__(_l("The web address cannot change: the platform's letters are public at it."))
 
 
 @dataclass
@@ -85,7 +87,7 @@ def slug_is_locked(platform: Platform) -> bool:
 
 def _check_slug(slug: str) -> None:
     if not is_valid_platform_slug(slug):
-        raise PlatformError("Use lower-case letters, digits and hyphens, and not a word the site uses itself.")
+        raise PlatformError(_l("Use lower-case letters, digits and hyphens, and not a word the site uses itself."))
 
 
 def _commit() -> None:

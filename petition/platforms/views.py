@@ -4,6 +4,7 @@ letterhead; every page about a platform takes its logo and colour from here."""
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts import permissions
@@ -58,8 +59,9 @@ def new_platform():
         except rules.PlatformError as error:
             form.slug.errors.append(str(error))
         else:
-            flash(f"{platform.name} is created. Its letters will be public at "
-                  f"{public_url('public.platform_page', platform=platform.slug)}", "success")
+            flash(_("%(platform)s is created. Its letters will be public at %(address)s",
+                    platform=platform.name, address=public_url("public.platform_page", platform=platform.slug)),
+                  "success")
             return redirect(url_for(".platform_settings", platform_slug=platform.slug))
     return _form_page(form, None, slug_locked=False)
 
@@ -85,7 +87,7 @@ def edit_platform_settings(platform_slug: str):
         except rules.PlatformError as error:
             form.slug.errors.append(str(error))
         else:
-            flash("The settings are saved.", "success")
+            flash(_("The settings are saved."), "success")
             return redirect(url_for(".platform_settings", platform_slug=platform.slug))
     return _form_page(form, platform, slug_locked)
 
@@ -124,7 +126,7 @@ def _cacheable(response: Response, etag: str, versioned: bool) -> Response:
     """Kept for a year under the address of its current version (a new version is
     a new address); under any other, kept a few minutes and checked by its ETag."""
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = f"public, max-age={A_YEAR}, immutable" if versioned \
-        else "public, max-age=300, must-revalidate"
+    forever, briefly = f"public, max-age={A_YEAR}, immutable", "public, max-age=300, must-revalidate"  # not for people
+    response.headers["Cache-Control"] = forever if versioned else briefly
     response.set_etag(etag)
     return response.make_conditional(request)
