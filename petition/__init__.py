@@ -156,6 +156,7 @@ def _register_blueprints(app: Flask) -> None:
     from .exports import views as _exports  # noqa: F401
     from .letters import views as _letters  # noqa: F401
     from .letters import delivery_views as _delivery  # noqa: F401
+    from .letters import translation_views as _translations  # noqa: F401
     from .outbox import views as _outbox  # noqa: F401
     from .platforms import views as _platforms  # noqa: F401
     from .overview import views as _overview  # noqa: F401

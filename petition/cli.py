@@ -97,8 +97,8 @@ def create_coordinator(email: str, platform_slug: str, role: str, name: str, pas
                                              role=Role(role))
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(_("%(role)s %(email)s of %(platform)s created. Sign in at %(url)s",
-                 role=Role(role).label, email=person.email, platform=platform.name, url=_sign_in_url()))
+    click.echo(_("Created the account %(email)s, %(role)s of %(platform)s. Sign in at %(url)s",
+                 role=Role(role).noun, email=person.email, platform=platform.name, url=_sign_in_url()))
 
 
 @click.command("create-platform")
@@ -118,8 +118,8 @@ def create_platform(slug: str, name: str, country: str, contact: str) -> None:
             contact_email=_valid_email(contact) if contact else None))
     except platforms.PlatformError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(_("Platform %(platform)s created: %(url)s",
-                 platform=platform.name, url=f"{current_app.config['BASE_URL']}/{platform.slug}/"))
+    url = f"{current_app.config['BASE_URL']}/{platform.slug}/"
+    click.echo(_("Platform %(platform)s created: %(url)s", platform=platform.name, url=url))
 
 
 @click.command("demo")
@@ -129,7 +129,8 @@ def demo() -> None:
 
     result = load_demo()
     base = current_app.config["BASE_URL"]
-    rows = [(_("Campaign:"), _("%(url)s  (three platforms, their letters and the map)", url=f"{base}/")),
+    home = f"{base}/"
+    rows = [(_("Campaign:"), _("%(url)s  (three platforms, their letters and the map)", url=home)),
             (_("Demo letter:"), f"{base}/{result.letter.platform.slug}/{result.letter.slug}"),
             (_("Coordinator:"), _sign_in_url()),
             (_("email:"), result.email),
@@ -166,15 +167,16 @@ def send_mail(watch: bool, interval: float) -> None:
     stopping = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.append(True))
+    seconds = f"{interval:g}"
     click.echo(_("Mail worker %(worker)s watching the outbox every %(seconds)ss; Ctrl-C or SIGTERM stops it.",
-                 worker=worker, seconds=f"{interval:g}"))
+                 worker=worker, seconds=seconds))
     while not stopping:
         try:
             report = deliver_due(worker)
         except Exception as error:  # the database may be briefly away; keep the worker alive
             db.session.rollback()
-            click.echo(_("Outbox unavailable (%(error)s); trying again.", error=f"{type(error).__name__}: {error}"),
-                       err=True)
+            reason = f"{type(error).__name__}: {error}"
+            click.echo(_("Outbox unavailable (%(error)s); trying again.", error=reason), err=True)
             report = None
         finally:
             db.session.remove()
@@ -214,5 +216,6 @@ def close_due_letters() -> None:
     if not closed:
         click.echo(_("No open letter is past its deadline."))
     for letter in closed:
-        click.echo(_("Closed %(letter)s (deadline %(deadline)s): %(title)s", letter=f"{letter.platform.slug}/{letter.slug}",
+        address = f"{letter.platform.slug}/{letter.slug}"
+        click.echo(_("Closed %(letter)s (deadline %(deadline)s): %(title)s", letter=address,
                      deadline=letter.deadline.isoformat(), title=letter.title))

@@ -16,6 +16,7 @@ from .core.extensions import db
 from .letters.delivery import DeliveryDetails, ResponseDetails, add_addressee, record_delivery, record_response
 from .letters.models import DeliveryMethod
 from .letters.rules import LetterDraft, close_letter, create_letter, publish_letter
+from .letters.translations import TranslationText, add_translation, publish_translation
 from .models import Coordinator, Endorsement, EndorsementStatus, Letter, Platform
 from .platforms.rules import PlatformDetails, create_platform, find_platform
 
@@ -60,6 +61,40 @@ We therefore respectfully ask Your Excellency to:
 Economic, social and cultural rights are human rights. Those who are denied
 them deserve to be heard.
 """
+
+# The letter's published translation into Malay: the public page offers both versions.
+BODY_MALAY = """\
+Tuan Yang Terutama,
+
+Kami, pertubuhan masyarakat sivil yang bertandatangan di bawah, anggota dan
+sahabat Platform Kebangsaan bagi Hak Ekonomi, Sosial dan Kebudayaan, menggesa
+kerajaan kita supaya **menandatangani dan meratifikasi Protokol Opsyenal kepada
+Kovenan Antarabangsa mengenai Hak Ekonomi, Sosial dan Kebudayaan (OP-ICESCR)**
+tanpa berlengah.
+
+Protokol Opsyenal, yang berkuat kuasa sejak 5 Mei 2013, membolehkan individu dan
+kumpulan membawa aduan kepada Jawatankuasa PBB mengenai Hak Ekonomi, Sosial dan
+Kebudayaan setelah semua remedi dalam negeri digunakan.
+
+Oleh itu, kami dengan hormatnya memohon Tuan Yang Terutama untuk:
+
+1. menandatangani OP-ICESCR dan membentangkannya kepada Parlimen untuk
+   diratifikasi dalam sesi semasa;
+2. membuat perisytiharan di bawah perkara 10 dan 11;
+3. membuka dialog dengan masyarakat sivil, institusi hak asasi manusia
+   kebangsaan dan Parlimen.
+
+Hak ekonomi, sosial dan kebudayaan ialah hak asasi manusia. Mereka yang dinafikan
+hak ini berhak untuk didengar.
+"""
+MALAY = TranslationText(
+    title="Ratifikasikan Protokol Opsyenal kepada ICESCR",
+    addressee="Tuan Yang Terutama Presiden Republik",
+    body=BODY_MALAY,
+    closing="Yang benar,",
+    signature="Platform Kebangsaan bagi Hak Ekonomi, Sosial dan Kebudayaan (demo)\n"
+              "bagi pihak pertubuhan yang bertandatangan di bawah",
+)
 
 DEMO_ENDORSEMENTS = [
     ("Coalition for Housing Rights", "network", "MY", "Kuala Lumpur", True),
@@ -206,6 +241,7 @@ def _demo_letter(platform: Platform, coordinator: Coordinator) -> Letter:
         coordinator,
     )
     revision = publish_letter(letter, coordinator)
+    publish_translation(add_translation(letter, "ms", MALAY, coordinator), coordinator)
     rows = [(*row, EndorsementStatus.PUBLISHED) for row in DEMO_ENDORSEMENTS]
     rows += [(*row, True, EndorsementStatus.CONFIRMED) for row in AWAITING_APPROVAL]
     _add_endorsements(letter, revision, rows)

@@ -97,7 +97,7 @@ def test_signed_letter_counts_every_published_endorsement_and_says_how_many_are_
     html = signed(client, letter)
 
     assert "Endorsed by 4 organisations</h2>" in html
-    assert "3 are listed below; 1 asked not to be named publicly." in html
+    assert "3 organisations are listed below. 1 organisation asked not to be named publicly." in html
     assert entry_names(html) == ["Alpha Rights", "Beta Union", "Gamma Network"]
     for absent in ("Quiet Foundation", "Not Yet Confirmed", "Awaiting Approval", "Turned Down", "Changed Their Mind"):
         assert absent not in html

@@ -146,7 +146,7 @@ def test_unlisted_rejected_pending_and_withdrawn_organisations_are_counted_only_
     # held as a possible duplicate, rejected and withdrawn ones are not counted.
     assert "6 organisations endorsed this letter; 1 asked not to be named." in html
     assert "Endorsed by 6 organisations" in signed
-    assert "5 are listed below; 1 asked not to be named publicly." in signed
+    assert "5 organisations are listed below. 1 organisation asked not to be named publicly." in signed
 
 
 def test_what_one_endorser_typed_is_not_shown_to_another_visitor(app, client, endorse, outbox, letter, secrets_):

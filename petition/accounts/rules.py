@@ -227,7 +227,7 @@ def invite_person(inviter: Coordinator, email: str, name: str, platform: Platfor
     without an account gets one, with a signed, expiring, single-use link to
     choose a name and password; inviting it again sends a fresh link. An account
     that already has a role on the platform keeps it (change it in the list)."""
-    for _ in range(2):
+    for _attempt in range(2):
         try:
             return _invite(inviter, email.strip().lower(), name.strip(), platform, role)
         except IntegrityError:  # the same address or role added by someone else a moment ago: look again

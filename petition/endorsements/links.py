@@ -12,6 +12,7 @@ from ..core.clock import utcnow
 from ..core.extensions import db
 from ..core.links import public_url
 from ..core.tokens import Purpose, TokenExpired, make_token, read_token
+from ..letters.translations import is_current_text, revision_of, version_read_with
 from ..outbox.models import MessageKind
 from ..outbox.outbox import erase_messages_about, queue_message
 from .errors import (
@@ -76,9 +77,14 @@ def confirm_endorsement(token: str, seen_revision_id: int | None = None) -> Endo
     (``seen_revision_id``); if the letter changed since, TextChanged asks them to read it again."""
     endorsement = endorsement_to_confirm(token)
     letter = endorsement.letter
-    revision = letter.current_revision
-    if seen_revision_id is not None and seen_revision_id != revision.id:
-        raise TextChanged(endorsement)
+    if seen_revision_id is not None:
+        # The text shown on the confirm page, in whichever language: still what the public reads?
+        revision = revision_of(letter, seen_revision_id)
+        if not is_current_text(letter, revision):
+            raise TextChanged(endorsement)
+    else:
+        version = version_read_with(letter, endorsement.revision_id)
+        revision = version.revision if version is not None else letter.current_revision
     for last_try in (False, True):
         original = _possible_duplicate_of(endorsement)
         if original is not None:

@@ -23,6 +23,7 @@ from ..core.links import public_url
 from ..core.names import email_key
 from ..core.tokens import Purpose, make_token
 from ..letters.models import Letter
+from ..letters.translations import version_read_with
 from ..outbox.models import MessageKind
 from ..outbox.outbox import queue_message
 from .errors import LetterNotAccepting
@@ -47,7 +48,7 @@ class EndorsementDetails:
 # -- submitting -------------------------------------------------------------------
 
 
-def submit_endorsement(letter: Letter, details: EndorsementDetails) -> None:
+def submit_endorsement(letter: Letter, details: EndorsementDetails, seen_revision_id: int | None = None) -> None:
     """Store a pending endorsement and queue its confirmation email.
 
     The answer is the same whether or not the address or organisation has
@@ -61,7 +62,7 @@ def submit_endorsement(letter: Letter, details: EndorsementDetails) -> None:
         return
     endorsement = Endorsement(
         letter_id=letter.id,
-        revision_id=letter.current_revision.id if letter.current_revision else None,
+        revision_id=_revision_shown(letter, seen_revision_id),
         language=current_language(),  # every email to the endorser is written in it
         organisation_type=details.organisation_type,
         country=details.country,
@@ -89,6 +90,15 @@ def submit_endorsement(letter: Letter, details: EndorsementDetails) -> None:
     queue_confirmation(endorsement)
     db.session.add(AuditEvent(action="endorsement.submitted", letter_id=letter.id, endorsement_id=endorsement.id))
     db.session.commit()
+
+
+def _revision_shown(letter: Letter, seen_revision_id: int | None) -> int | None:
+    """The current revision of the language version the endorser read (the
+    original if that version is no longer public): the text they will confirm."""
+    version = version_read_with(letter, seen_revision_id)
+    if version is not None:
+        return version.revision.id
+    return letter.current_revision.id if letter.current_revision else None
 
 
 def _answer_repeat(letter: Letter, details: EndorsementDetails) -> bool:

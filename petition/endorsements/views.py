@@ -27,11 +27,11 @@ from ..core.forms import ActionForm
 from ..core.http import found_or_404
 from ..core.links import public_url
 from ..core.names import email_key
-from ..core.text import render_markdown
 from ..core.tokens import TokenExpired, TokenInvalid
 from ..letters.delivery import letter_record
 from ..letters.models import Letter
 from ..letters.rules import find_public_letter, letter_counts
+from ..letters.translation_views import letter_version
 from ..public import bp as public
 from ..public import language_of_the_link
 from . import errors, links, moderation, submitting
@@ -49,7 +49,9 @@ def _letter_page(letter, form: EndorseForm, status: int = 200):
     return render_template(
         "public/letter.html",
         letter=letter,
-        body=render_markdown(letter.body),
+        # The version in the reader's language (or ?text=, or the one the form was sent from),
+        # its body, and the links to the others.
+        **letter_version(letter, request.args.get("text"), read_before=request.form.get("revision", type=int)),
         counts=letter_counts(letter),
         form=form,
         endorsements=endorsements,
@@ -78,7 +80,8 @@ def endorse(platform: str, slug: str):
     if letter.accepts_endorsements() and not form.validate():
         return _letter_page(letter, form, status=400)
     try:
-        submitting.submit_endorsement(letter, form.details())
+        # The revision of the version the endorser read: they confirm that language version.
+        submitting.submit_endorsement(letter, form.details(), seen_revision_id=request.form.get("revision", type=int))
     except errors.LetterNotAccepting:
         flash(_("This letter is no longer taking endorsements."), "error")
         return redirect(url_for(".letter", platform=platform, slug=slug, **language_of_the_link()))
@@ -140,15 +143,19 @@ def confirm(token: str):
                                    letter=done.endorsement.letter)
         except errors.TextChanged:
             db.session.rollback()
+            # The current text of the version they read: its language, revised (or the original).
             return render_template("public/confirm.html", endorsement=endorsement, letter=endorsement.letter,
-                                   body=render_markdown(endorsement.letter.body), form=form,
-                                   revision=endorsement.letter.current_revision, text_changed=True), 409
+                                   form=form, text_changed=True, **letter_version(
+                                       endorsement.letter, request.args.get("text"),
+                                       read_before=request.form.get("revision", type=int),
+                                       endpoint="public.confirm", token=token)), 409
         session["confirmed_organisation"] = endorsement.organisation
         return redirect(url_for(".thank_you", **endorsement.letter.route, **language_of_the_link(),
                                 pending=None if endorsement.status == EndorsementStatus.PUBLISHED else 1))
     return render_template("public/confirm.html", endorsement=endorsement, letter=endorsement.letter,
-                           body=render_markdown(endorsement.letter.body), form=form,
-                           revision=endorsement.letter.current_revision, text_changed=False)
+                           form=form, text_changed=False, **letter_version(
+                               endorsement.letter, request.args.get("text"), read_before=endorsement.revision_id,
+                               endpoint="public.confirm", token=token))
 
 
 def _renew_key() -> str:

@@ -16,6 +16,7 @@ from ..endorsements.listing import PublicEndorsement, all_listed_endorsements
 from ..endorsements.models import Endorsement, EndorsementStatus
 from ..letters.models import Letter, Revision
 from ..letters.rules import letter_counts
+from ..letters.translations import current_revision_ids, listed_with_versions
 
 GROUPINGS = {"": _l("No grouping"), "type": _l("By type of organisation"), "country": _l("By country")}
 
@@ -34,10 +35,11 @@ class SignedLetter:
         return self.endorsed_by - self.listed
 
 
-def signed_letter(letter: Letter, group_by: str = "") -> SignedLetter:
+def signed_letter(letter: Letter, group_by: str = "", show_versions: bool = False) -> SignedLetter:
     """The letter as it will be delivered: its current revision and the listed
     organisations, alphabetical, optionally grouped by type or country."""
-    entries = all_listed_endorsements(letter)
+    # With show_versions, each entry also tells the language version its endorser confirmed.
+    entries = listed_with_versions(letter) if show_versions else all_listed_endorsements(letter)
     if group_by == "type":
         key = lambda e: e.organisation_type_label  # noqa: E731
     elif group_by == "country":
@@ -53,10 +55,11 @@ def signed_letter(letter: Letter, group_by: str = "") -> SignedLetter:
     counts = letter_counts(letter)
     earlier = 0
     if revision is not None:
+        # Earlier: not the current text of any public version (the original or a translation).
         earlier = db.session.scalar(
             select(func.count()).where(Endorsement.letter_id == letter.id,
                                        Endorsement.status == EndorsementStatus.PUBLISHED,
-                                       Endorsement.revision_id != revision.id)
+                                       Endorsement.revision_id.not_in(current_revision_ids(letter)))
         )
     return SignedLetter(letter, revision, groups, counts.published, counts.listed, earlier)
 
@@ -80,6 +83,7 @@ CSV_COLUMNS = [
     (_l("Listed publicly"), lambda e: "yes" if e.consent_public else "no"),
     (_l("Wants updates"), lambda e: "yes" if e.wants_updates else "no"),
     (_l("Revision"), lambda e: e.revision.number if e.revision else ""),
+    (_l("Version confirmed"), lambda e: e.revision.language if e.revision else ""),  # a language code
     (_l("Submitted (UTC)"), lambda e: e.created_at.isoformat(timespec="seconds")),
     (_l("Confirmed (UTC)"), lambda e: e.confirmed_at.isoformat(timespec="seconds") if e.confirmed_at else ""),
 ]

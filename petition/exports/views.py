@@ -10,9 +10,9 @@ from ..coordinator import bp as coordinator
 from ..core.extensions import db
 from ..core.http import found_or_404
 from ..core.i18n import current_language, supported
-from ..core.text import render_markdown
 from ..letters.models import Letter
 from ..letters.rules import find_public_letter
+from ..letters.translation_views import signed_letter_columns
 from ..public import bp as public
 from .documents import GROUPINGS, endorsements_csv, signed_letter
 
@@ -29,11 +29,17 @@ def signed(platform: str, slug: str):
     # The toolbar is the visitor's, in the interface's language; the document is the
     # letter's: its fixed words, dates and the endorsers' types and countries are
     # written in the letter's language when the interface speaks it.
+    # ?text=fr prints that version, ?text=en,fr two side by side (404 if one is not public);
+    # ?versions=1 says which version each endorser confirmed.
+    shown = signed_letter_columns(letter)
+    document_language = shown["columns"][0].version.language
     toolbar = Markup(render_template("export/_toolbar.html", letter=letter, group_by=group_by,
-                                     groupings=GROUPINGS, paper=paper))
-    with force_locale(supported(letter.language) or current_language()):
-        return render_template("export/signed_letter.html", letter=letter, signed=signed_letter(letter, group_by),
-                               body=render_markdown(letter.body), group_by=group_by, paper=paper, toolbar=toolbar)
+                                     groupings=GROUPINGS, paper=paper, **shown))
+    with force_locale(supported(document_language) or current_language()):
+        return render_template("export/signed_letter.html", letter=letter,
+                               signed=signed_letter(letter, group_by, shown["show_versions"]),
+                               document_language=document_language, group_by=group_by, paper=paper,
+                               toolbar=toolbar, **shown)
 
 
 @coordinator.get("/letters/<id:letter_id>/endorsements.csv")

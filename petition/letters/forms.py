@@ -53,7 +53,6 @@ class LetterForm(Form):
                                                  Length(max=200, message=_l("Keep the title under 200 characters."))])
     slug = StringField(
         _l("Web address (optional)"),
-        # A lazy string is written into the page as it is (HTML): hence &lt; and &gt;.
         description=_l("The end of the letter's public link, /<platform>/… Leave empty to make one from the "
                        "title. It cannot change once the letter is published."),
         validators=[Optional(), Length(max=80, message=_l("Keep it under 80 characters.")), valid_slug],

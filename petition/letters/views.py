@@ -19,7 +19,7 @@ from ..endorsements.listing import page_number
 from ..endorsements.models import EndorsementStatus
 from ..platforms.rules import platforms_among
 from ..public import bp as public
-from . import delivery, rules
+from . import delivery, rules, translations
 from .forms import LetterForm, NewLetterForm
 from .models import Letter
 from .rules import find_letter_by_old_address, letter_counts
@@ -99,6 +99,10 @@ def edit_letter(letter_id: int):
     if form.validate_on_submit():
         if form.preview.data:
             preview = render_markdown(form.body.data)
+        elif form.language.data != letter.language and translations.find_translation(letter, form.language.data):
+            form.language.errors.append(_("The letter has a translation into %(language)s: its original cannot be "
+                                          "in that language too.",
+                                          language=translations.language_name(form.language.data)))
         else:
             try:
                 revision = rules.update_letter(letter, form.draft(), current_user,
@@ -170,7 +174,8 @@ def reopen_letter(letter_id: int):
 @coordinator.get("/letters/<id:letter_id>/revisions")
 def revisions(letter_id: int):
     letter = _letter_or_404(letter_id)
-    return render_template("coordinator/revisions.html", letter=letter, revisions=list(reversed(letter.revisions)),
+    in_original = [revision for revision in letter.revisions if revision.language == letter.language]
+    return render_template("coordinator/revisions.html", letter=letter, revisions=list(reversed(in_original)),
                            listed_parts=rules.listed_parts)
 
 
