@@ -18,6 +18,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from jinja2 import BytecodeCache
 from flask import g, request_started
 from sqlalchemy import create_engine, select, text
 from werkzeug.test import encode_multipart
@@ -123,6 +124,24 @@ def app_config(database_url, tmp_path) -> dict:
     return {"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(tmp_path / "instance")}
 
 
+class CompiledTemplates(BytecodeCache):
+    """Templates compiled once per test process, not once per test's app: Jinja
+    keys each by its name and a checksum of its source, so an edit still shows."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
 def _fresh_g(sender, **extra) -> None:
     # The test keeps one app context open (to query the database directly), and
     # Flask reuses it for each request: start every request with an empty `g`, as
@@ -133,6 +152,7 @@ def _fresh_g(sender, **extra) -> None:
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     request_started.connect(_fresh_g, app)
     with app.app_context():
         yield app

@@ -22,6 +22,7 @@ from petition.models import AuditEvent, Coordinator, Endorsement, Letter, Outbox
 from conftest import (
     PASSWORD,
     VALID_ENDORSEMENT,
+    add_endorsement,
     confirm_by_link,
     csrf_from,
     everything_stored,
@@ -938,3 +939,29 @@ def test_publishing_ten_times_at_once_publishes_once(app, coordinator):
     assert [r.number for r in revisions_of(letter)] == [1]
     published = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "letter.published")).all()
     assert len(published) == 1
+
+
+def test_a_published_letter_keeps_its_original_language(client, signed_in, csrf):
+    letter = make_letter(signed_in, title="Ratify now", language="en")
+    endorsed = add_endorsement(letter, "Coalition for Housing Rights")
+
+    response = client.post(f"/coordinator/letters/{letter.id}/edit",
+                           data={**letter_form(letter, language="es"), "csrf_token": csrf(DASHBOARD)})
+
+    assert response.status_code == 400
+    assert field_error(html_of(response), "language") == (
+        "A published letter keeps its original language. To offer it in another language, add a translation.")
+    db.session.expire_all()
+    assert db.session.get(Letter, letter.id).language == "en"
+    assert [(r.language, r.number) for r in db.session.scalars(select(Revision))] == [("en", 1)]
+    assert db.session.get(Endorsement, endorsed.id).revision.language == "en"
+
+
+def test_a_draft_may_still_change_its_language(client, signed_in, csrf):
+    draft = make_letter(signed_in, publish=False, language="en")
+
+    client.post(f"/coordinator/letters/{draft.id}/edit",
+                data={**letter_form(draft, language="es"), "csrf_token": csrf(DASHBOARD)})
+
+    db.session.expire_all()
+    assert db.session.get(Letter, draft.id).language == "es"

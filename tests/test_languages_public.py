@@ -246,7 +246,8 @@ def test_the_switcher_remembers_the_choice_and_goes_back_to_the_page(client, let
 
 
 @pytest.mark.parametrize("next_page", ["https://evil.example/", "//evil.example/path", "/\\evil.example",
-                                       "javascript:alert(1)", ""])
+                                       "javascript:alert(1)", "", "/\t/evil.example", "/\n/evil.example",
+                                       "/\r\nSet-Cookie: x=1", "/ /evil.example"])
 def test_the_switcher_goes_back_only_to_a_page_of_this_site(client, next_page):
     response = client.get("/language/es", query_string={"next": next_page})
 

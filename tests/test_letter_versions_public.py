@@ -201,6 +201,13 @@ def test_an_endorsement_on_the_french_version_records_it_and_counts_once_with_th
     listed = page(client, f"/national/{letter.slug}")
     assert listed.count("Ligue des droits") == 1 and listed.count("Coalition for Housing Rights") == 1
 
+    # Its emails name the letter by the title it read, in French.
+    confirmation = outbox.last("ligue@example.org", "confirm")
+    thanks = outbox.last("ligue@example.org", "thank_you")
+    for message in (confirmation, thanks):
+        assert FRENCH["title"] in message.subject and letter.title not in message.subject
+        assert FRENCH["title"] in message.text_body and letter.title not in message.text_body
+
 
 @pytest.mark.parametrize("forged", ["10000000000000000000", "-3", "0", "999999", "abc"])
 def test_a_forged_revision_in_the_endorse_form_records_the_original(client, letter, forged):
@@ -331,7 +338,19 @@ def test_on_request_the_signed_letter_tells_the_version_each_endorser_confirmed(
                               detailed, re.S))
     assert entries == {"Coalition for Housing Rights": "Version confirmed: English",
                        "Ligue des droits": "Version confirmed: Français"}
-    assert "Français: 1 endorsement confirmed this version." in visible_text(detailed)
+    assert "Français: 1 listed organisation confirmed this version." in visible_text(detailed)
+
+
+def test_the_public_counts_per_version_never_tell_what_an_unnamed_organisation_read(client, letter):
+    arabic = translate(letter, "ar", dict(FRENCH, title="صادقوا على البروتوكول"))
+    add_endorsement(letter, "Coalition for Housing Rights")
+    add_endorsement(letter, "Unnamed network", revision=arabic.revision, consent_public=False)
+
+    detailed = visible_text(signed(client, letter, versions="1"))
+
+    assert "English: 1 listed organisation confirmed this version." in detailed
+    assert "العربية: 0 listed organisations confirmed this version." in detailed
+    assert "Unnamed network" not in detailed
 
 
 def test_the_csv_tells_the_version_each_endorser_confirmed(client, signed_in, letter):

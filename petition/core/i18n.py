@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response, abort, current_app, g, has_request_context, redirect, request
 from babel import dates as babel_dates
@@ -132,12 +132,21 @@ def switch_language(code: str) -> Response:
     if code not in INTERFACE_LANGUAGES:
         abort(404)
     back = request.args.get("next", "")
-    if not back.startswith("/") or back.startswith("//") or "\\" in back:
+    if not _on_this_site(back):
         back = "/"
     response = redirect(back, code=303)
     response.set_cookie(LANGUAGE_COOKIE, code, max_age=ONE_YEAR, samesite="Lax",
                         secure=current_app.config.get("SESSION_COOKIE_SECURE", False), httponly=True)
     return response
+
+
+def _on_this_site(path: str) -> bool:
+    """A path of this site only: no scheme, no host, and nothing a browser
+    would drop or fold into one (tabs, line ends, backslashes, spaces)."""
+    if not path.startswith("/") or any(c <= " " or c in "\\\x7f" for c in path):
+        return False
+    parts = urlsplit(path)
+    return not parts.scheme and not parts.netloc and not path.startswith("//")
 
 
 def language_links() -> list[dict[str, str]]:

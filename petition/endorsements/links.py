@@ -138,7 +138,7 @@ def _queue_thank_you(endorsement: Endorsement) -> None:
     queue_message(
         MessageKind.THANK_YOU,
         endorsement.email,
-        _l("Thank you for endorsing: %(title)s", title=letter.title),
+        _l("Thank you for endorsing: %(title)s", title=endorsement.title_read),
         language=language,
         letter_id=letter.id,
         endorsement_id=endorsement.id,
@@ -183,7 +183,7 @@ def withdraw_endorsement(token: str) -> Endorsement:
         queue_message(
             MessageKind.WITHDRAWN,
             address,
-            _l("Your endorsement is withdrawn: %(title)s", title=letter.title),
+            _l("Your endorsement is withdrawn: %(title)s", title=endorsement.title_read),
             language=language,
             letter_id=letter.id,
             endorsement_id=endorsement.id,

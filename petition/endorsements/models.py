@@ -120,6 +120,13 @@ class Endorsement(db.Model):
     revision: Mapped[Revision | None] = relationship()
     duplicate_of: Mapped[Endorsement | None] = relationship(remote_side=[id])
 
+    @property
+    def title_read(self) -> str:
+        """The letter's title in the version this endorser read and confirmed."""
+        if self.revision_id is not None and self.revision is not None:
+            return self.revision.title
+        return self.letter.title
+
     def set_organisation(self, name: str) -> None:
         self.organisation = name
         self.organisation_key = organisation_key(name)

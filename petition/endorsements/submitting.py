@@ -154,7 +154,7 @@ def queue_confirmation(endorsement: Endorsement, repeat: bool = False) -> None:
     queue_message(
         MessageKind.CONFIRM,
         endorsement.email,
-        _l("Confirm your endorsement: %(title)s", title=letter.title),
+        _l("Confirm your endorsement: %(title)s", title=endorsement.title_read),
         language=endorsement.language,
         letter_id=letter.id,
         endorsement_id=endorsement.id,

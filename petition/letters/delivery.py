@@ -4,6 +4,7 @@ who asked for it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -257,7 +258,7 @@ def record_delivery(letter: Letter, addressee: Addressee, details: DeliveryDetai
         raise already_delivered(addressee) from None
     record_letter_event("letter.delivered", letter, coordinator, addressee.name)
     # A lazy method: written when each email is, in its reader's language.
-    _tell_endorsers(letter, MessageKind.DELIVERY_UPDATE, _l("Delivered: %(title)s", title=letter.title),
+    _tell_endorsers(letter, MessageKind.DELIVERY_UPDATE, lambda title: _l("Delivered: %(title)s", title=title),
                     delivery=delivery, addressee=addressee, method=METHOD_PHRASES[DeliveryMethod(delivery.method)])
     db.session.commit()
     return delivery
@@ -372,7 +373,7 @@ def record_response(letter: Letter, details: ResponseDetails, coordinator: Coord
     db.session.add(response)
     db.session.flush()
     record_letter_event("response.recorded", letter, coordinator, addressee.name)
-    _tell_endorsers(letter, MessageKind.RESPONSE_UPDATE, _l("A response to %(title)s", title=letter.title),
+    _tell_endorsers(letter, MessageKind.RESPONSE_UPDATE, lambda title: _l("A response to %(title)s", title=title),
                     response=response, addressee=addressee)
     db.session.commit()
     return response
@@ -455,12 +456,14 @@ def endorsers_wanting_updates(letter: Letter) -> list[Endorsement]:
         .order_by(Endorsement.id)))
 
 
-def _tell_endorsers(letter: Letter, kind: MessageKind, subject: LazyString, **context) -> None:
+def _tell_endorsers(letter: Letter, kind: MessageKind, subject: Callable[[str], LazyString], **context) -> None:
     """An email to each endorser who asked for news, in the language they endorsed in:
-    the lazy subject and the lazy values of ``context`` are written in it."""
+    the lazy subject (given the title of the version they read) and the lazy values
+    of ``context`` are written in it."""
     for endorsement in endorsers_wanting_updates(letter):
         letter_link = public_url("public.letter", language=endorsement.language, **letter.route)
-        queue_message(kind, endorsement.email, subject, letter_id=letter.id, endorsement_id=endorsement.id,
+        queue_message(kind, endorsement.email, subject(endorsement.title_read), letter_id=letter.id,
+                      endorsement_id=endorsement.id,
                       language=endorsement.language, letter=letter, endorsement=endorsement,
                       letter_link=letter_link, **context)
 

@@ -36,6 +36,15 @@ class SlugTaken(LetterError):
     pass
 
 
+class LanguageFixed(LetterError):
+    """A published letter keeps its original language: its revisions, the
+    endorsements that confirmed them and its translations all refer to it."""
+
+    def __init__(self) -> None:
+        super().__init__(_("A published letter keeps its original language. To offer it in another language, "
+                           "add a translation."))
+
+
 class ConcurrentEdit(LetterError):
     def __init__(self) -> None:
         super().__init__(_("Another coordinator saved this letter at the same moment. "
@@ -130,6 +139,8 @@ def create_letter(platform: Platform, draft: LetterDraft, coordinator: Coordinat
 def update_letter(letter: Letter, draft: LetterDraft, coordinator: Coordinator | None, note: str = "") -> Revision | None:
     """Save a coordinator's edit. Once the letter is public, a change of its text
     becomes a new numbered revision; endorsements keep the one they signed."""
+    if not letter.is_draft and draft.language != letter.language:
+        raise LanguageFixed()
     if letter.is_draft and draft.slug and draft.slug != letter.slug:
         if _slug_taken(letter.platform_id, draft.slug, letter.id):
             raise SlugTaken(draft.slug)

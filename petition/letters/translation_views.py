@@ -250,5 +250,5 @@ def signed_letter_columns(letter: Letter) -> dict:
         "columns": [Column(version, render_markdown(version.body)) for version in chosen],
         "versions": versions,
         "show_versions": request.args.get("versions") == "1",
-        "endorsed_in": translations.endorsements_by_version(letter),
+        "endorsed_in": translations.endorsements_by_version(letter, listed_only=True),
     }

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy import and_, delete, exists, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import Coordinator
@@ -431,12 +431,15 @@ def listed_with_versions(letter: Letter) -> list[ListedEndorser]:
             for endorsement, language in rows]
 
 
-def endorsements_by_version(letter: Letter) -> dict[str, int]:
-    """How many published endorsements (listed or not) confirmed each language version."""
+def endorsements_by_version(letter: Letter, listed_only: bool = False) -> dict[str, int]:
+    """How many published endorsements confirmed each language version; with
+    ``listed_only``, only those named publicly (a public page must not tell
+    which version an organisation that asked not to be named read)."""
     rows = db.session.execute(
         select(Revision.language, func.count(Endorsement.id))
         .select_from(Endorsement).outerjoin(Revision, Endorsement.revision_id == Revision.id)
-        .where(Endorsement.letter_id == letter.id, Endorsement.status == EndorsementStatus.PUBLISHED)
+        .where(Endorsement.letter_id == letter.id, Endorsement.status == EndorsementStatus.PUBLISHED,
+               Endorsement.consent_public.is_(True) if listed_only else true())
         .group_by(Revision.language))
     counts: dict[str, int] = {}
     for language, n in rows:

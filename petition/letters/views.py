@@ -109,6 +109,8 @@ def edit_letter(letter_id: int):
                                                          note=form.revision_note.data or "")
             except rules.SlugTaken:
                 form.slug.errors.append(_("Another letter already uses this web address."))
+            except rules.LanguageFixed as fixed:
+                form.language.errors.append(str(fixed))
             except rules.ConcurrentEdit as clash:
                 flash(str(clash), "error")
                 return redirect(url_for(".edit_letter", letter_id=letter_id))

@@ -56,6 +56,10 @@ def queue_message(
     sender_name = platform.name if platform else current_app.config["SITE_NAME"]
     reply_to = platform.contact_email if platform else current_app.config["PLATFORM_CONTACT_EMAIL"]
     language = supported(language) or supported(platform.default_language if platform else None) or DEFAULT_LANGUAGE
+    endorsement = context.get("endorsement")
+    # An endorser reads the letter's title in the version they endorsed.
+    context.setdefault("letter_title", endorsement.title_read if endorsement is not None
+                       else letter.title if letter is not None else "")
     with force_locale(language):
         subject = str(subject)
         context.update(platform_name=sender_name, contact_email=reply_to, subject=subject, language=language)
