@@ -49,9 +49,12 @@ run: install $(CATALOGUES)
 	$(FLASK) demo
 	$(FLASK) run --debug --host 127.0.0.1 --port 5000
 
+# One worker more than cores: many tests wait on PostgreSQL, Chromium, Java or SMTP.
+WORKERS ?= $(shell $(PYTHON) -c 'import os; print(min(8, (os.cpu_count() or 1) + 1))')
+
 ## The whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
 test: install $(CATALOGUES) $(NODE_STAMP)
-	$(BIN)/python -m pytest -n auto --maxprocesses=4
+	$(BIN)/python -m pytest -n $(WORKERS) --dist worksteal
 
 clean:
 	rm -rf $(VENV) .pytest_cache node_modules
