@@ -54,6 +54,15 @@ def pytest_configure(config):
             os.replace(partial, mo)  # atomic: parallel workers never read half a file
 
 
+def pytest_collection_modifyitems(config, items):
+    """A test marked `words` (what a page or email says) runs on SQLite only."""
+    dropped = [item for item in items if item.get_closest_marker("words")
+               and getattr(getattr(item, "callspec", None), "params", {}).get("backend") not in (None, "sqlite")]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         metafunc.parametrize("backend", BACKENDS, scope="session")

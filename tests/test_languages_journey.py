@@ -4,11 +4,16 @@ whatever the browser that opens them says."""
 
 from __future__ import annotations
 
+import pytest
+
 from flask_babel import force_locale, gettext
 
 from petition.outbox.models import MessageKind
 
 from conftest import VALID_ENDORSEMENT, csrf_from, html_of, path_of, visible_text
+
+# What the reader sees in their language: SQLite is enough (see conftest.py).
+pytestmark = pytest.mark.words
 
 FRENCH_BROWSER = {"Accept-Language": "fr-SN,fr;q=0.9,en;q=0.5"}
 

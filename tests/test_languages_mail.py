@@ -21,6 +21,9 @@ from petition.outbox.outbox import queue_message
 
 from conftest import PASSWORD, VALID_ENDORSEMENT, add_endorsement, csrf_from, html_of, sign_in_with_password
 
+# What the reader sees in their language: SQLite is enough (see conftest.py).
+pytestmark = pytest.mark.words
+
 HTML_ELEMENT = re.compile(r"<html lang=\"([^\"]*)\" dir=\"([^\"]*)\">")
 
 

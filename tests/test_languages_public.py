@@ -21,6 +21,9 @@ from petition.core.choices import collation_key, countries, country_name
 from petition.core.extensions import db
 from petition.models import Endorsement
 
+# What the reader sees in their language: SQLite is enough (see conftest.py).
+pytestmark = pytest.mark.words
+
 EMAIL = VALID_ENDORSEMENT["email"]
 FRENCH_BROWSER = {"Accept-Language": "fr-SN,fr;q=0.9"}
 
