@@ -224,6 +224,43 @@ class TestUpgradingFromTheFirstRelease:
         link = f"/confirm/{make_token(Purpose.CONFIRM, {'endorsement': 1})}"  # a link already in an inbox
         assert "Confirm endorsement" in client.get(link).get_data(as_text=True)
 
+    def test_revisions_take_their_letters_language_and_endorsements_keep_theirs(self, app, runner, client):
+        from flask_migrate import upgrade
+
+        from petition.core.tokens import Purpose, make_token
+
+        upgrade(revision="0004")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO platforms (id, slug, name, description, default_language, address_line, accent_colour, "
+                "logo_version, created_at) VALUES (1, 'senegal', 'Plateforme', '', 'fr', '', '#1d4f91', 0, "
+                "'2026-01-01 00:00:00')"))
+            connection.execute(text(
+                "INSERT INTO letters (id, platform_id, slug, title, addressee, body, closing, signature, language, "
+                "status, requires_approval, notify, created_at, updated_at) VALUES (1, 1, 'ratifiez', 'Ratifiez', "
+                "'S.E.', 'Texte', '', '', 'fr', 'open', false, 'none', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+            for number in (1, 2):
+                connection.execute(text(
+                    "INSERT INTO revisions (id, letter_id, number, title, addressee, body, closing, signature, "
+                    "fingerprint, note, created_at) VALUES (:n, 1, :n, 'Ratifiez', 'S.E.', 'Texte', '', '', 'f', '', "
+                    "'2026-01-01 00:00:00')"), {"n": number})
+            connection.execute(text(
+                "INSERT INTO endorsements (id, letter_id, revision_id, status, organisation, organisation_key, "
+                "organisation_type, country, city, website, comment, consent_public, wants_updates, email, email_key, "
+                "created_at) VALUES (1, 1, 2, 'pending', 'Ligue', 'ligue', 'ngo', 'SN', '', '', '', true, "
+                "false, 'l@example.org', 'l@example.org', '2026-01-01 00:00:00')"))
+
+        assert runner.invoke(args=["init-db"]).exit_code == 0
+
+        db.session.expire_all()
+        assert [(r.language, r.number) for r in db.session.scalars(select(Revision).order_by(Revision.id))] == [
+            ("fr", 1), ("fr", 2)]
+        endorsement = db.session.get(Endorsement, 1)
+        assert (endorsement.revision_id, endorsement.language) == (2, None)
+        assert db.session.get(Letter, 1).current_revision.number == 2
+        link = f"/confirm/{make_token(Purpose.CONFIRM, {'endorsement': 1})}"  # a link already in an inbox
+        assert client.get(link, headers={"Accept-Language": "en"}).status_code == 200
+
 
 def test_init_db_on_an_up_to_date_database_changes_nothing(app, runner, letter):
     add_endorsement(letter, "Coalition for Housing Rights")
