@@ -48,9 +48,22 @@ def valid_slug(form, field) -> None:
         raise ValidationError(_l("Use lower-case letters, digits and hyphens only, like op-icescr-2027."))
 
 
+# What each part of a letter's text must hold, in the original and in every
+# translation alike (the limits are the columns' own).
+TEXT_CHECKS = {
+    "title": [DataRequired(_l("Enter a title.")), Length(max=200, message=_l("Keep the title under 200 characters."))],
+    "addressee": [DataRequired(_l("Enter who the letter is addressed to.")),
+                  Length(max=300, message=_l("Keep this under 300 characters."))],
+    "body": [DataRequired(_l("Write the text of the letter.")),
+             Length(max=50_000, message=_l("Keep the letter under 50,000 characters."))],
+    "closing": [Optional(), Length(max=500, message=_l("Keep the closing under 500 characters."))],
+    "signature": [Optional(), Length(max=2000, message=_l("Keep the signature block under 2,000 characters."))],
+    "revision_note": [Optional(), Length(max=500, message=_l("Keep the note under 500 characters."))],
+}
+
+
 class LetterForm(Form):
-    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")),
-                                                 Length(max=200, message=_l("Keep the title under 200 characters."))])
+    title = StringField(_l("Title"), validators=TEXT_CHECKS["title"])
     slug = StringField(
         _l("Web address (optional)"),
         description=_l("The end of the letter's public link, /<platform>/… Leave empty to make one from the "
@@ -60,25 +73,21 @@ class LetterForm(Form):
     addressee = StringField(
         _l("Addressed to"),
         description=_l('For example "H.E. the President of the Republic".'),
-        validators=[DataRequired(_l("Enter who the letter is addressed to.")),
-                    Length(max=300, message=_l("Keep this under 300 characters."))],
+        validators=TEXT_CHECKS["addressee"],
     )
     body = TextAreaField(
         _l("Text of the letter"),
         description=_l("Markdown: a blank line between paragraphs, **bold**, *italic*, [link](https://…), "
                        "lists with - or 1."),
-        validators=[DataRequired(_l("Write the text of the letter.")),
-                    Length(max=50_000, message=_l("Keep the letter under 50,000 characters."))],
+        validators=TEXT_CHECKS["body"],
         render_kw={"rows": 18},
     )
     closing = TextAreaField(_l("Closing"), description=_l('For example "Respectfully,"'),
-                            validators=[Optional(),
-                                        Length(max=500, message=_l("Keep the closing under 500 characters."))],
-                            render_kw={"rows": 2})
+                            validators=TEXT_CHECKS["closing"], render_kw={"rows": 2})
     signature = TextAreaField(
         _l("Signature block"),
         description=_l("Who sends the letter: names, roles and the platform, one per line."),
-        validators=[Optional(), Length(max=2000, message=_l("Keep the signature block under 2,000 characters."))],
+        validators=TEXT_CHECKS["signature"],
         render_kw={"rows": 4},
     )
     language = SelectField(_l("Language of the letter"), choices=options(LANGUAGES), default="en")
@@ -92,7 +101,7 @@ class LetterForm(Form):
     revision_note = StringField(
         _l("What changed (optional)"),
         description=_l("Kept with the new revision of the text, for the record."),
-        validators=[Optional(), Length(max=500, message=_l("Keep the note under 500 characters."))],
+        validators=TEXT_CHECKS["revision_note"],
     )
     preview = SubmitField(_l("Preview"))
     save = SubmitField(_l("Save letter"))
