@@ -81,7 +81,19 @@ def text_fingerprint(parts: dict[str, str]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-class Letter(db.Model):
+class HasText:
+    """A letter's text being written (the original, or a translation): its
+    parts as published, and their fingerprint."""
+
+    def text_parts(self) -> dict[str, str]:
+        return {name: getattr(self, name) or "" for name in TEXT_FIELDS}
+
+    @property
+    def fingerprint(self) -> str:
+        return text_fingerprint(self.text_parts())
+
+
+class Letter(HasText, db.Model):
     """An open letter to a head of state, drafted by coordinators and endorsed by CSOs."""
 
     __tablename__ = "letters"
@@ -161,13 +173,6 @@ class Letter(db.Model):
     def accepts_endorsements(self, now: datetime | None = None) -> bool:
         return self.is_open and not self.deadline_passed(now)
 
-    def text_parts(self) -> dict[str, str]:
-        return {name: getattr(self, name) or "" for name in TEXT_FIELDS}
-
-    @property
-    def fingerprint(self) -> str:
-        return text_fingerprint(self.text_parts())
-
     @property
     def current_revision(self) -> Revision | None:
         """The latest published text in the letter's own (original) language."""
@@ -186,7 +191,7 @@ class TranslationStatus(StrEnum):
     PUBLISHED = "published"
 
 
-class LetterTranslation(db.Model):
+class LetterTranslation(HasText, db.Model):
     """The letter's text in another language than its original. A coordinator
     reviews and publishes it; each published text is a revision in that
     language, with its own numbers and fingerprint. Endorsements belong to the
@@ -217,13 +222,6 @@ class LetterTranslation(db.Model):
     @property
     def is_published(self) -> bool:
         return self.status == TranslationStatus.PUBLISHED
-
-    def text_parts(self) -> dict[str, str]:
-        return {name: getattr(self, name) or "" for name in TEXT_FIELDS}
-
-    @property
-    def fingerprint(self) -> str:
-        return text_fingerprint(self.text_parts())
 
     @property
     def current_revision(self) -> Revision | None:
