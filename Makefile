@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 FLASK  := APP_ENV=development $(BIN)/flask --app petition
 
-.PHONY: install run test test-postgres clean extract update-translations compile-translations
+.PHONY: install run test test-postgres clean extract update-translations compile-translations bench
 
 # Compiled catalogues (.mo) are built from the .po files in git, by run and test alike.
 PYBABEL   := $(BIN)/pybabel
@@ -55,6 +55,12 @@ WORKERS ?= $(shell $(PYTHON) -c 'import os; print(min(8, (os.cpu_count() or 1) +
 ## The whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
 test: install $(CATALOGUES) $(NODE_STAMP)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist worksteal
+
+## Load figures (benchmarks/load.py): the public pages against a ceiling, the endorse POST against
+## BENCH_BASELINE (the last commit before the speed work), mail delivered, the signed letter at 10,000.
+BENCH_BASELINE ?= f0a801d
+bench: install $(CATALOGUES)
+	$(BIN)/python benchmarks/load.py --baseline $(BENCH_BASELINE) $(BENCH_OPTIONS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache node_modules
