@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..accounts.models import Coordinator
 from ..core.audit import AuditEvent
@@ -30,6 +31,7 @@ def awaiting_approval(letter: Letter) -> list[Endorsement]:
     return list(db.session.scalars(
         select(Endorsement).where(Endorsement.letter_id == letter.id,
                                   Endorsement.status.in_((EndorsementStatus.CONFIRMED, EndorsementStatus.HELD)))
+        .options(joinedload(Endorsement.duplicate_of))  # each held one shows its possible original
         .order_by(Endorsement.confirmed_at, Endorsement.id)
     ))
 

@@ -22,7 +22,7 @@ from ..public import bp as public
 from . import delivery, rules, translations
 from .forms import LetterForm, NewLetterForm
 from .models import Letter
-from .rules import find_letter_by_old_address, letter_counts
+from .rules import counts_of_letters, find_letter_by_old_address, letter_counts
 
 ENDORSEMENT_FILTERS = ("all", *EndorsementStatus)
 # What coordinators read for each endorsement status (the stored values stay as they are),
@@ -64,7 +64,7 @@ def old_address(slug: str, rest: str = ""):
 def dashboard():
     letters = rules.letters_of(platform_ids(current_user))
     return render_template("coordinator/dashboard.html", letters=letters,
-                           counts={letter.id: letter_counts(letter) for letter in letters},
+                           counts=counts_of_letters([letter.id for letter in letters]),
                            can_draft=bool(editable_platforms(current_user)))
 
 
