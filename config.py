@@ -44,7 +44,18 @@ class Config:
     INSTANCE_PATH = str(INSTANCE)
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE / 'petition.sqlite'}")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    if SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+        # Per process. A sync gunicorn worker uses one connection at a time, plus one for its
+        # mail thread: the README's "Several hosts" counts what PostgreSQL must allow.
+        SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True,  # a server restart drops connections
+                                     "pool_size": _int("DATABASE_POOL_SIZE", 2),
+                                     "max_overflow": _int("DATABASE_MAX_OVERFLOW", 2),
+                                     "pool_timeout": _int("DATABASE_POOL_TIMEOUT", 10),
+                                     "pool_recycle": _int("DATABASE_POOL_RECYCLE", 1800)}
+    # SQLite only: NORMAL (the default, safe in WAL mode; a power cut may lose the last
+    # commits) or FULL (every commit synced to disk, several times slower).
+    SQLITE_SYNCHRONOUS = os.environ.get("SQLITE_SYNCHRONOUS", "NORMAL")
 
     # The site's own name (page header, emails not about one platform's letter). An
     # installation from before platforms existed moves its letters into a first
@@ -77,7 +88,15 @@ class Config:
     MAIL_RETRY_MAX_SECONDS = _int("MAIL_RETRY_MAX_SECONDS", 6 * 3600)
     MAIL_LEASE_SECONDS = _int("MAIL_LEASE_SECONDS", 300)
 
+    # Public pages rendered once for every visitor who sees them the same way (petition/core/cache.py):
+    # memory:// (each process its own), redis://host:port/db (shared by processes and hosts), null:// (off).
+    CACHE_URL = os.environ.get("CACHE_URL", "memory://")
+    PAGE_CACHE_ENTRIES = _int("PAGE_CACHE_ENTRIES", 500)  # per process, with memory://
+    PAGE_CACHE_SECONDS = _int("PAGE_CACHE_SECONDS", 3600)  # with redis://
+
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Sites (or test runs) that share one Redis database keep their counters apart with it.
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
     # Per client address. Generous: a workshop of CSOs may endorse from one office network.
@@ -113,6 +132,7 @@ class TestingConfig(Config):
     MAIL_DELIVERY = "worker"
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
+    CACHE_URL = "memory://"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast: tests hash a password in almost every test
 
 

@@ -99,8 +99,8 @@ def _configure_proxy(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from flask_babel import lazy_gettext
 
-    from .core import i18n
-    from .core.extensions import csrf, db, limiter, login_manager, migrate
+    from .core import cache, i18n
+    from .core.extensions import csrf, db, limit_decorated_views_only, limiter, login_manager, migrate
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
@@ -108,8 +108,10 @@ def _init_extensions(app: Flask) -> None:
     app.before_request(_refuse_nameless_fields)  # before the CSRF check, which would trip on them
     csrf.init_app(app)
     limiter.init_app(app)
+    limit_decorated_views_only(app)
     login_manager.init_app(app)
     i18n.init_app(app)
+    cache.init_app(app)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = lazy_gettext("Sign in to continue.")
     login_manager.login_message_category = "info"
@@ -137,6 +139,9 @@ def _configure_sqlite(app: Flask) -> None:
 
     with app.app_context():
         engine = db.engine
+    synchronous = app.config.get("SQLITE_SYNCHRONOUS", "NORMAL").upper()
+    if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        raise RuntimeError(f"SQLITE_SYNCHRONOUS must be NORMAL, FULL, EXTRA or OFF, not {synchronous!r}")
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):
@@ -145,6 +150,10 @@ def _configure_sqlite(app: Flask) -> None:
         cursor.execute("PRAGMA busy_timeout=15000")
         # WAL lets the web app read while a mail worker writes, and the reverse.
         cursor.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL never corrupts the database; a commit is on disk at the next
+        # checkpoint rather than at once, so a power cut (not a crash of the app) may lose
+        # the last moments. FULL syncs every commit, at several times the cost.
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 
 

@@ -1,9 +1,13 @@
 """The blueprint of pages for anonymous visitors. Each feature adds its own
 views to it (letters, endorsements, exports)."""
 
-from flask import Blueprint, request
+from collections.abc import Callable, Iterable
 
-from .core.i18n import LINK_PARAMETER, link_language
+from flask import Blueprint, Response, make_response, request
+
+from .core.cache import shared_page
+from .core.http import found_or_404
+from .core.i18n import LINK_PARAMETER, link_language, remember_platform_language
 
 bp = Blueprint("public", __name__)
 
@@ -19,3 +23,16 @@ def language_of_the_link() -> dict[str, str]:
 @bp.context_processor
 def link_arguments() -> dict:
     return {"link_language": language_of_the_link()}
+
+
+def letter_page(platform: str, slug: str, render: Callable[[], object], parameters: Iterable[str] = ()) -> Response:
+    """A public page of a letter (``render`` makes it), shared through the page cache
+    by everybody who sees it the same way (core/cache.py); a 404 for no such letter.
+    One small query decides: the letter's page version."""
+    from .letters.rules import public_page_version
+
+    version = found_or_404(public_page_version(platform, slug))
+    if version.closing_due:
+        return make_response(render())  # it closes as it is read: a new version
+    remember_platform_language(version.platform_language)
+    return shared_page(version.key, render, parameters=(*parameters, LINK_PARAMETER))

@@ -31,6 +31,7 @@ from petition.letters.rules import LetterDraft, create_letter, publish_letter
 from petition.platforms.models import Platform
 from petition.platforms.rules import PlatformDetails, create_platform, find_platform
 from petition.models import Endorsement, EndorsementStatus, Letter, OutboxMessage, Revision
+from petition.outbox.outbox import write_when_sent
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
@@ -430,7 +431,8 @@ LINK_PATTERN = re.compile(r"https?://\S+")
 
 
 class Outbox:
-    """The stored outbox, read as a coordinator would."""
+    """The stored outbox, read as a coordinator would. A message queued unwritten
+    (a confirmation link) is written as the mail worker writes it before sending."""
 
     def messages(self, to: str | None = None, kind: str | None = None) -> list[OutboxMessage]:
         query = select(OutboxMessage).order_by(OutboxMessage.id)
@@ -439,7 +441,12 @@ class Outbox:
         if kind is not None:
             query = query.where(OutboxMessage.kind == kind)
         db.session.expire_all()
-        return list(db.session.scalars(query))
+        found = list(db.session.scalars(query))
+        if any(message.text_body is None for message in found):
+            for message in found:
+                write_when_sent(message)
+            db.session.commit()
+        return found
 
     def last(self, to: str | None = None, kind: str | None = None) -> OutboxMessage:
         found = self.messages(to, kind)

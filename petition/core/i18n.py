@@ -77,6 +77,11 @@ def _platform_language() -> str | None:
     return g.platform_language
 
 
+def remember_platform_language(language: str | None) -> None:
+    """The page's platform language, read by the view already: no query for it."""
+    g.platform_language = supported(language)
+
+
 def current_language() -> str:
     """The language this request (or this email, under force_locale) is written in."""
     locale = get_locale()

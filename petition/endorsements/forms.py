@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
@@ -11,6 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..core.choices import ORGANISATION_TYPES, countries
 from ..core.forms import Form, LongSelect, options, reject_blank_name
+from ..core.i18n import current_language
 from .submitting import EndorsementDetails
 
 
@@ -49,7 +51,13 @@ def _comment_too_long() -> str:
 
 def _country_choices() -> list:
     # Called for each form, so the countries are named (and sorted) in the visitor's language.
-    return options(countries(), _("Choose a country"))
+    return _country_options(current_language())
+
+
+@functools.cache
+def _country_options(language: str) -> list:
+    # Built once per process and language (the list never changes while it runs).
+    return options(countries(language), _("Choose a country"))
 
 
 class EndorseForm(Form):

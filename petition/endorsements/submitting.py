@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..core.audit import AuditEvent
 from ..core.clock import utcnow
 from ..core.extensions import db
 from ..core.i18n import current_language
@@ -23,9 +22,9 @@ from ..core.links import public_url
 from ..core.names import email_key
 from ..core.tokens import Purpose, make_token
 from ..letters.models import Letter
-from ..letters.translations import version_read_with
-from ..outbox.models import MessageKind
-from ..outbox.outbox import queue_message
+from ..letters.translations import current_revision_read_with
+from ..outbox.models import MessageKind, OutboxMessage
+from ..outbox.outbox import queue_unwritten, written_when_sent
 from .errors import LetterNotAccepting
 from .models import Endorsement, EndorsementStatus
 
@@ -60,9 +59,10 @@ def submit_endorsement(letter: Letter, details: EndorsementDetails, seen_revisio
     if _answer_repeat(letter, details):
         db.session.commit()
         return
+    shown = current_revision_read_with(letter, seen_revision_id)
     endorsement = Endorsement(
         letter_id=letter.id,
-        revision_id=_revision_shown(letter, seen_revision_id),
+        revision_id=shown.id if shown is not None else None,
         language=current_language(),  # every email to the endorser is written in it
         organisation_type=details.organisation_type,
         country=details.country,
@@ -87,18 +87,10 @@ def submit_endorsement(letter: Letter, details: EndorsementDetails, seen_revisio
         _answer_repeat(letter, details)
         db.session.commit()
         return
-    queue_confirmation(endorsement)
-    db.session.add(AuditEvent(action="endorsement.submitted", letter_id=letter.id, endorsement_id=endorsement.id))
+    # Two inserts, the endorsement and its email: the row's created_at is the record of the
+    # submission (the audit log records what people do to it afterwards).
+    queue_confirmation(endorsement, title=shown.title if shown is not None else letter.title)
     db.session.commit()
-
-
-def _revision_shown(letter: Letter, seen_revision_id: int | None) -> int | None:
-    """The current revision of the language version the endorser read (the
-    original if that version is no longer public): the text they will confirm."""
-    version = version_read_with(letter, seen_revision_id)
-    if version is not None:
-        return version.revision.id
-    return letter.current_revision.id if letter.current_revision else None
 
 
 def _answer_repeat(letter: Letter, details: EndorsementDetails) -> bool:
@@ -147,41 +139,49 @@ def confirmation_link(endorsement: Endorsement) -> str:
     return public_url("public.confirm", language=endorsement.language, token=token)
 
 
-def queue_confirmation(endorsement: Endorsement, repeat: bool = False) -> None:
+def queue_confirmation(endorsement: Endorsement, repeat: bool = False, title: str | None = None) -> None:
     """Queue the email with the endorsement's confirmation link (``repeat``: the
-    address asked again); the caller commits."""
-    letter = endorsement.letter or db.session.get(Letter, endorsement.letter_id)
-    queue_message(
+    address asked again); the caller commits. It is written, link included, when it
+    is sent (the request that queues it renders nothing); ``title``, the title of the
+    version read, if the caller knows it already."""
+    queue_unwritten(
         MessageKind.CONFIRM,
         endorsement.email,
-        _l("Confirm your endorsement: %(title)s", title=endorsement.title_read),
+        _l("Confirm your endorsement: %(title)s", title=title or endorsement.title_read),
         language=endorsement.language,
-        letter_id=letter.id,
+        letter_id=endorsement.letter_id,
         endorsement_id=endorsement.id,
-        letter=letter,
-        endorsement=endorsement,
-        link=confirmation_link(endorsement),
-        valid_days=current_app.config["CONFIRM_TOKEN_MAX_AGE"].days,
-        repeat=repeat,
+        details={"repeat": repeat},
     )
+
+
+@written_when_sent(MessageKind.CONFIRM)
+def _write_confirmation(message: OutboxMessage) -> dict:
+    endorsement = db.session.get(Endorsement, message.endorsement_id)
+    return dict(letter=endorsement.letter, endorsement=endorsement, link=confirmation_link(endorsement),
+                valid_days=current_app.config["CONFIRM_TOKEN_MAX_AGE"].days,
+                repeat=(message.details or {}).get("repeat", False))
 
 
 def _queue_already_endorsed(endorsement: Endorsement, address: str) -> None:
     """Answer a new submission from an address that has endorsed already: in the
     language of the form just sent, the one its sender is reading now."""
-    letter = endorsement.letter
-    language = current_language()
-    queue_message(
+    queue_unwritten(
         MessageKind.ALREADY_ENDORSED,
         address,
-        _l("You have already endorsed: %(title)s", title=letter.title),
-        language=language,
-        letter_id=letter.id,
+        _l("You have already endorsed: %(title)s", title=endorsement.letter.title),
+        language=current_language(),
+        letter_id=endorsement.letter_id,
         endorsement_id=endorsement.id,  # erased with the endorsement's other emails
-        letter=letter,
-        organisation=endorsement.organisation,
-        letter_link=public_url("public.letter", language=language, **letter.route),
     )
+
+
+@written_when_sent(MessageKind.ALREADY_ENDORSED)
+def _write_already_endorsed(message: OutboxMessage) -> dict:
+    endorsement = db.session.get(Endorsement, message.endorsement_id)
+    letter = endorsement.letter
+    return dict(letter=letter, organisation=endorsement.organisation, letter_title=letter.title,
+                letter_link=public_url("public.letter", language=message.language, **letter.route))
 
 
 def request_new_link(letter: Letter, address: str) -> None:

@@ -33,7 +33,7 @@ from ..letters.models import Letter
 from ..letters.rules import find_public_letter, letter_counts
 from ..letters.translation_views import letter_version
 from ..public import bp as public
-from ..public import language_of_the_link
+from ..public import language_of_the_link, letter_page
 from . import errors, links, moderation, submitting
 from .forms import EndorseForm, ModerationForm, NewLinkForm
 from .listing import clean_search, listed_countries, listed_endorsements, page_number
@@ -63,9 +63,15 @@ def _letter_page(letter, form: EndorseForm, status: int = 200):
     ), status
 
 
+# The query parameters the public list reads (each page names its own).
+LIST_PARAMETERS = ("q", "country", "page")
+
+
 @public.get("/<platform:platform>/<slug>")
 def letter(platform: str, slug: str):
-    return _letter_page(found_or_404(find_public_letter(platform, slug)), EndorseForm())
+    return letter_page(platform, slug, lambda: _letter_page(found_or_404(find_public_letter(platform, slug)),
+                                                            EndorseForm()),
+                       parameters=(*LIST_PARAMETERS, "text"))
 
 
 def _endorse_limit() -> str:
@@ -189,7 +195,11 @@ def thank_you(platform: str, slug: str):
 
 @public.get("/<platform:platform>/<slug>/endorsements.json")
 def endorsements_json(platform: str, slug: str):
-    letter = found_or_404(find_public_letter(platform, slug))
+    return letter_page(platform, slug, lambda: _endorsements_json(found_or_404(find_public_letter(platform, slug))),
+                       parameters=LIST_PARAMETERS)
+
+
+def _endorsements_json(letter: Letter):
     search = clean_search(request.args.get("q"))
     country = clean_search(request.args.get("country"), 2).upper()
     page = request.args.get("page", 1, type=page_number)

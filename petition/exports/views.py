@@ -14,12 +14,17 @@ from ..letters.models import Letter
 from ..letters.rules import find_public_letter
 from ..letters.translation_views import signed_letter_columns
 from ..public import bp as public
+from ..public import letter_page
 from .documents import GROUPINGS, endorsements_csv, signed_letter
 
 
 @public.get("/<platform:platform>/<slug>/signed")
 def signed(platform: str, slug: str):
-    letter = found_or_404(find_public_letter(platform, slug))
+    return letter_page(platform, slug, lambda: _signed(found_or_404(find_public_letter(platform, slug))),
+                       parameters=("group", "paper", "text", "versions"))
+
+
+def _signed(letter: Letter):
     group_by = request.args.get("group", "")
     if group_by not in GROUPINGS:
         abort(400)

@@ -124,6 +124,9 @@ class Letter(HasText, db.Model):
     published_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("coordinators.id", ondelete="SET NULL"))
+    # Raised by the database whenever anything the public pages show changes (migration
+    # 0006); the page cache keys on it. Never written by the application.
+    page_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     platform: Mapped[Platform] = relationship()
     revisions: Mapped[list[Revision]] = relationship(

@@ -11,11 +11,13 @@ from babel.lists import format_list
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from slugify import slugify as python_slugify
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ..accounts.models import Coordinator
 from ..core.audit import AuditEvent
+from ..core.cache import Remembered
 from ..core.clock import utcnow
 from ..core.extensions import db
 from ..core.i18n import DEFAULT_LANGUAGE
@@ -267,7 +269,7 @@ def close_due_letters(now: datetime | None = None) -> list[Letter]:
 
 def letters_of(platform_ids: Iterable[int] | None) -> list[Letter]:
     """The letters of these platforms (None: every platform), newest first, for dashboards."""
-    query = select(Letter).order_by(Letter.created_at.desc(), Letter.id.desc())
+    query = select(Letter).options(joinedload(Letter.platform)).order_by(Letter.created_at.desc(), Letter.id.desc())
     if platform_ids is not None:
         query = query.where(Letter.platform_id.in_(list(platform_ids)))
     return list(db.session.scalars(query))
@@ -286,11 +288,54 @@ def find_public_letter(platform_slug: str, slug: str) -> Letter | None:
     if not (is_valid_slug(slug) and is_valid_slug(platform_slug)):
         return None
     letter = db.session.scalar(
-        select(Letter).join(Platform).where(Platform.slug == platform_slug, Letter.slug == slug,
-                                            Letter.status != LetterStatus.DRAFT))
+        select(Letter).join(Platform).options(contains_eager(Letter.platform))  # its pages name the platform
+        .where(Platform.slug == platform_slug, Letter.slug == slug, Letter.status != LetterStatus.DRAFT))
     if letter is not None:
         close_if_due(letter)
     return letter
+
+
+@dataclass(frozen=True)
+class PageVersion:
+    """What identifies a version of a public letter's pages (see core/cache.py), read
+    with one small query before anything else."""
+
+    letter_id: int
+    number: int
+    platform_language: str
+    closing_due: bool  # open with its deadline passed: it closes as it is read
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return self.letter_id, self.number
+
+
+# Built once: the busiest query of the site (every public page starts with it).
+_PAGE_VERSION = (
+    select(Letter.id, Letter.page_version, Letter.status, Letter.deadline, Platform.default_language)
+    .join(Platform).where(Platform.slug == bindparam("platform"), Letter.slug == bindparam("slug"),
+                          Letter.status != LetterStatus.DRAFT))
+
+
+def _read_page_version(platform_slug: str, slug: str):
+    # A connection of its own, not the session's: a page served from the cache needs no more.
+    with db.engine.connect() as connection:
+        return connection.execute(_PAGE_VERSION, {"platform": platform_slug, "slug": slug}).first()
+
+
+# While nothing is committed anywhere, the version read last is exact (SQLite).
+_page_versions = Remembered()
+
+
+def public_page_version(platform_slug: str, slug: str, now: datetime | None = None) -> PageVersion | None:
+    """The page version of a public letter (None: no such letter, as find_public_letter)."""
+    if not (is_valid_slug(slug) and is_valid_slug(platform_slug)):
+        return None
+    row = _page_versions.get((platform_slug, slug), lambda: _read_page_version(platform_slug, slug))
+    if row is None:
+        return None
+    due = row.status == LetterStatus.OPEN and row.deadline is not None and (now or utcnow()).date() > row.deadline
+    return PageVersion(row.id, row.page_version, row.default_language, due)
 
 
 def find_letter_by_old_address(slug: str) -> Letter | None:
@@ -319,19 +364,27 @@ class LetterCounts:
 
 
 def letter_counts(letter: Letter) -> LetterCounts:
+    return counts_of_letters([letter.id])[letter.id]
+
+
+def counts_of_letters(letter_ids: list[int]) -> dict[int, LetterCounts]:
+    """The counts of each of these letters, in one query whatever their number."""
+    counts = {letter_id: LetterCounts() for letter_id in letter_ids}
+    if not letter_ids:
+        return counts
     rows = db.session.execute(
-        select(Endorsement.status, Endorsement.consent_public, func.count())
-        .where(Endorsement.letter_id == letter.id)
-        .group_by(Endorsement.status, Endorsement.consent_public)
+        select(Endorsement.letter_id, Endorsement.status, Endorsement.consent_public, func.count())
+        .where(Endorsement.letter_id.in_(letter_ids))
+        .group_by(Endorsement.letter_id, Endorsement.status, Endorsement.consent_public)
     )
-    counts = LetterCounts()
-    for status, consent, n in rows:
+    for letter_id, status, consent, n in rows:
+        found = counts[letter_id]
         if status == EndorsementStatus.PUBLISHED:
-            counts.published += n
-            counts.listed += n if consent else 0
+            found.published += n
+            found.listed += n if consent else 0
         elif status in (EndorsementStatus.CONFIRMED, EndorsementStatus.HELD):
-            counts.awaiting_approval += n
-            counts.held += n if status == EndorsementStatus.HELD else 0
+            found.awaiting_approval += n
+            found.held += n if status == EndorsementStatus.HELD else 0
         else:
-            setattr(counts, status, getattr(counts, status) + n)
+            setattr(found, status, getattr(found, status) + n)
     return counts

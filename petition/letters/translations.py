@@ -389,9 +389,21 @@ def revision_of(letter: Letter, revision_id: int | None) -> Revision | None:
 def version_read_with(letter: Letter, revision_id: int | None) -> Version | None:
     """The current version in the language of a revision (one an endorser was
     shown earlier), or the original if that language is no longer published."""
-    revision = revision_of(letter, revision_id)
-    language = revision.language if revision is not None else letter.language
-    return version_for(letter, language) or version_for(letter, letter.language)
+    revision = current_revision_read_with(letter, revision_id)
+    return Version(revision.language, revision, revision.language == letter.language) if revision else None
+
+
+def current_revision_read_with(letter: Letter, revision_id: int | None) -> Revision | None:
+    """The current revision of the version an endorser read (``revision_id``, as the
+    form sends it back), or of the original if that version is no longer public:
+    the text they will confirm (two small queries: the endorse form asks for it)."""
+    seen = revision_of(letter, revision_id)
+    language = letter.language
+    if seen is not None and seen.language != letter.language and db.session.scalar(select(exists().where(
+            LetterTranslation.letter_id == letter.id, LetterTranslation.language == seen.language,
+            LetterTranslation.status == TranslationStatus.PUBLISHED))):
+        language = seen.language
+    return latest_revision(letter.id, language)
 
 
 def signed_versions(letter: Letter, requested: str | None, most: int = 2) -> list[Version] | None:

@@ -31,7 +31,7 @@ from sqlalchemy import or_, select, update
 from ..core.clock import utcnow
 from ..core.extensions import db
 from .models import DeliveryAttempt, OutboxMessage, OutboxStatus
-from .outbox import blank_personal_data, mail_server_configured
+from .outbox import blank_personal_data, mail_server_configured, write_when_sent
 
 log = logging.getLogger("petition.mail")
 
@@ -185,6 +185,7 @@ def _attempt(message_id: int) -> Failure | None:
     """Build and send one claimed message: None once the server accepted it, else why not."""
     stored = db.session.get(OutboxMessage, message_id)
     try:
+        write_when_sent(stored)  # a message queued unwritten is written now, and kept so
         outgoing = _compose(stored)
     except Undeliverable as error:
         return Failure(str(error), permanent=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from email.utils import make_msgid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,37 +53,116 @@ def queue_message(
     endorser), else the letter's platform's default language. ``subject`` may be
     a lazy string (``_l(...)``): it is translated here, in that language."""
     letter = context.get("letter")
-    platform = letter.platform if letter is not None else None
-    sender_name = platform.name if platform else current_app.config["SITE_NAME"]
-    reply_to = platform.contact_email if platform else current_app.config["PLATFORM_CONTACT_EMAIL"]
-    language = supported(language) or supported(platform.default_language if platform else None) or DEFAULT_LANGUAGE
-    endorsement = context.get("endorsement")
-    # An endorser reads the letter's title in the version they endorsed.
-    context.setdefault("letter_title", endorsement.title_read if endorsement is not None
-                       else letter.title if letter is not None else "")
+    language = _language_of(language, letter)
     with force_locale(language):
         subject = str(subject)
-        context.update(platform_name=sender_name, contact_email=reply_to, subject=subject, language=language)
-        text_body = render_template(f"email/{kind}.txt", **context)
-        html_body = render_template(f"email/{kind}.html", **context)
+    message = _new_message(kind, recipient, subject, language, letter_id, endorsement_id, erase_after_send)
+    _write(message, context)
+    return message
+
+
+# Emails written when they are sent ---------------------------------------------------
+
+# kind -> what writes it: (message) -> its template context, from the rows it is about.
+WRITERS: dict[str, Callable[[OutboxMessage], dict[str, Any]]] = {}
+
+
+def written_when_sent(kind: MessageKind):
+    """Register how to write a kind of message from its row (see queue_unwritten)."""
+    def register(writer: Callable[[OutboxMessage], dict[str, Any]]):
+        WRITERS[kind] = writer
+        return writer
+    return register
+
+
+def queue_unwritten(kind: MessageKind, recipient: str, subject: str, *, language: str | None,
+                    letter_id: int | None = None, endorsement_id: int | None = None,
+                    details: dict | None = None) -> OutboxMessage:
+    """Queue a message to be written when it is sent, by the writer registered for its
+    kind: a public request that queues one does one insert and renders nothing.
+    ``subject`` (lazy or not) is translated now, in ``language``; ``details`` (JSON)
+    carry what the writer needs besides the rows named by the ids."""
+    assert kind in WRITERS, kind  # registered with @written_when_sent
+    if not supported(language) and letter_id is not None:
+        from ..letters.models import Letter
+
+        language = _language_of(language, db.session.get(Letter, letter_id))
+    language = _language_of(language, None)
+    with force_locale(language):
+        subject = str(subject)
+    message = _new_message(kind, recipient, subject, language, letter_id, endorsement_id, False)
+    message.details = details or {}
+    return message
+
+
+def write_when_sent(message: OutboxMessage) -> None:
+    """Write the text of a message queued unwritten (nothing to do for the others):
+    the mail worker calls it before sending, and stores what it wrote."""
+    if message.text_body is not None:
+        return
+    context = WRITERS[message.kind](message)
+    _write(message, context)
+
+
+def text_of(message: OutboxMessage) -> str:
+    """The message's text as it is, or will be, sent; writes nothing."""
+    if message.text_body is not None:
+        return message.text_body
+    context = WRITERS[message.kind](message)
+    with force_locale(message.language or DEFAULT_LANGUAGE):
+        return render_template(f"email/{message.kind}.txt", **_full_context(message, context))
+
+
+def _language_of(language: str | None, letter) -> str:
+    platform = letter.platform if letter is not None else None
+    return supported(language) or supported(platform.default_language if platform else None) or DEFAULT_LANGUAGE
+
+
+def _new_message(kind: MessageKind, recipient: str, subject: str, language: str, letter_id: int | None,
+                 endorsement_id: int | None, erase_after_send: bool) -> OutboxMessage:
     message = OutboxMessage(
         kind=kind,
         recipient=recipient,
         recipient_key=email_key(recipient),
         subject=subject,
-        text_body=text_body,
-        html_body=html_body,
-        message_id=make_msgid(domain=urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"),
+        language=language,
+        message_id=make_msgid(domain=_message_domain()),
         next_attempt_at=utcnow(),
         letter_id=letter_id,
         endorsement_id=endorsement_id,
         erase_after_send=erase_after_send,
-        sender_name=sender_name,
-        reply_to=reply_to,
     )
     db.session.add(message)
     db.session.info.setdefault(_NEW_MESSAGES, []).append(message)
     return message
+
+
+def _message_domain() -> str:
+    return urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+
+
+def _full_context(message: OutboxMessage, context: dict[str, Any]) -> dict[str, Any]:
+    letter = context.get("letter")
+    platform = letter.platform if letter is not None else None
+    endorsement = context.get("endorsement")
+    # An endorser reads the letter's title in the version they endorsed.
+    context.setdefault("letter_title", endorsement.title_read if endorsement is not None
+                       else letter.title if letter is not None else "")
+    return {**context,
+            "platform_name": platform.name if platform else current_app.config["SITE_NAME"],
+            "contact_email": platform.contact_email if platform else current_app.config["PLATFORM_CONTACT_EMAIL"],
+            "subject": message.subject, "language": message.language}
+
+
+def _write(message: OutboxMessage, context: dict[str, Any]) -> None:
+    """Render the message's text and HTML from its templates, in its language, and
+    set its sender: the platform of the letter it is about, else the site."""
+    context = _full_context(message, context)
+    with force_locale(message.language or DEFAULT_LANGUAGE):
+        message.text_body = render_template(f"email/{message.kind}.txt", **context)
+        message.html_body = render_template(f"email/{message.kind}.html", **context)
+    message.sender_name = context["platform_name"]
+    message.reply_to = context["contact_email"]
 
 
 def mail_server_configured(app: Flask | None = None) -> bool:
@@ -90,6 +170,16 @@ def mail_server_configured(app: Flask | None = None) -> bool:
 
 
 # -- after commit ---------------------------------------------------------------
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    # Without a mail server nothing is ever sent: what would be written when sent is
+    # written now, for the console and the outbox pages to show.
+    messages = session.info.get(_NEW_MESSAGES)
+    if messages and not mail_server_configured():
+        for message in messages:
+            write_when_sent(message)
 
 
 @event.listens_for(Session, "after_commit")
@@ -166,3 +256,4 @@ def blank_personal_data(message: OutboxMessage) -> None:
     message.recipient = ERASED
     message.recipient_key = None
     message.text_body = message.html_body = ERASED
+    message.details = None

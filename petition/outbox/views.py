@@ -17,7 +17,7 @@ from ..endorsements.listing import page_number
 from ..letters.models import Letter
 from ..letters.rules import letter_ids_of
 from .models import OutboxMessage, OutboxStatus
-from .outbox import mail_server_configured, outbox_page, retry_message
+from .outbox import mail_server_configured, outbox_page, retry_message, text_of
 
 # Emailed links that act for their recipient: confirm or withdraw an endorsement,
 # accept an invitation, choose a password. Someone who may only read (a viewer)
@@ -37,10 +37,11 @@ FILTER_LABELS = {"all": _l("All"), **STATUS_LABELS}
 def shown_body(message: OutboxMessage) -> str:
     """The message's text as the signed-in person may see it."""
     letter = db.session.get(Letter, message.letter_id) if message.letter_id is not None else None
+    text = text_of(message)  # as it will be sent, if it is not yet written
     if can(current_user, Permission.EDIT, letter.platform_id if letter else None):
-        return message.text_body
+        return text
     hidden = str(HIDDEN_LINK)  # in the reader's language
-    return PERSONAL_LINK.sub(lambda _link: hidden, message.text_body)
+    return PERSONAL_LINK.sub(lambda _link: hidden, text)
 
 
 @coordinator.get("/outbox")
