@@ -26,6 +26,7 @@ ratios printed. Absolute figures on these machines vary up to 2x between runs: r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -319,7 +320,8 @@ with app.app_context():
             signature="The National Platform for the OP-ICESCR", goal=5000), None)
         publish_letter(letter, None)
     letter = db.session.scalar(select(Letter).where(Letter.platform_id == platform.id))
-    have = db.session.scalar(select(func.count()).select_from(Endorsement).where(Endorsement.letter_id == letter.id))
+    have = db.session.scalar(select(func.count()).select_from(Endorsement).where(
+        Endorsement.letter_id == letter.id, Endorsement.status == "published"))
     codes = [code for code, _ in countries()]
     kinds = [kind for kind, _ in ORGANISATION_TYPES]
     now = utcnow()
@@ -425,13 +427,17 @@ def measure_site(site: Site, args, mailbox: Mailbox, label: str, full: bool) -> 
         sessions, revision = browser_sessions(base, page, 64)
         before = site.count("select count(*) from endorsements")
         mails_before = mailbox.total()
-        with running([str(BIN / "flask"), "--app", "petition", "send-mail", "--watch", "--interval", "0.5"],
-                     site.env(), site.source, log=log):
+        with contextlib.ExitStack() as workers:
+            for _ in range(args.mail_workers):
+                # Niced, as the README's systemd unit runs it: requests first, mail in the gaps.
+                workers.enter_context(running(["nice", "-n", "10", str(BIN / "flask"), "--app", "petition",
+                                               "send-mail", "--watch", "--interval", "0.5"],
+                                              site.env(), site.source, log=log))
             result = load_endorse(base, page, sessions, revision, f"{label[:1].lower()}{os.getpid()}",
                                   args.seconds, args.connections)
             burst_end = time.monotonic()
             stored = site.count("select count(*) from endorsements") - before
-            deadline = burst_end + 120
+            deadline = burst_end + (120 if args.mail_workers else 0)
             while mailbox.total() - mails_before < stored and time.monotonic() < deadline:
                 time.sleep(0.05)
             drained = mailbox.total() - mails_before
@@ -468,23 +474,31 @@ def measure_ceiling(page_bytes: bytes, content_type: str, args) -> Result:
 
 
 def large_list(site: Site, args) -> dict:
-    """The signed letter (whole list, one request at a time) and the JSON and search under load,
-    with 10,000 endorsers."""
-    site.seed(10_000, seed_text())
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    """The signed letter (the whole list, one request at a time), the JSON and a search,
+    each rendered for every request (no page cache: what a change costs), with
+    ``--endorsers`` and then with 10,000 endorsers: "flat" means the second rate is
+    near the first."""
     page = f"/{PLATFORM}/{LETTER}"
     out = {}
-    with running(gunicorn("wsgi:app", port, args.workers), site.env(), site.source, port,
-                 site.folder / "server.log"):
-        timings = []
-        for _ in range(6):
-            start = time.perf_counter()
-            urllib.request.urlopen(base + page + "/signed").read()
-            timings.append(time.perf_counter() - start)
-        out["signed"] = statistics.median(timings[1:])
-        out["json"] = load_get(base, page + "/endorsements.json", args.seconds, args.connections)
-        out["search"] = load_get(base, page + "?q=number+004", args.seconds, args.connections)
+    uncached = Site(site.source, site.folder, site.database, site.mail_port, {**site.extra_env, "CACHE_URL": "null://"})
+    for size in (args.endorsers, 10_000):
+        uncached.seed(size, seed_text())
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        with running(gunicorn("wsgi:app", port, args.workers), uncached.env(), uncached.source, port,
+                     site.folder / "server.log"):
+            timings = []
+            for _ in range(6):
+                start = time.perf_counter()
+                urllib.request.urlopen(base + page + "/signed").read()
+                timings.append(time.perf_counter() - start)
+            out[size] = {"signed": statistics.median(timings[1:]),
+                         "json": load_get(base, page + "/endorsements.json", args.seconds, args.connections),
+                         "search": load_get(base, page + "?q=number+004", args.seconds, args.connections)}
+        print(f"\nRendered for every request (CACHE_URL=null://), {size:,} endorsers")
+        print(f"  {'signed letter, whole list':<34}{out[size]['signed'] * 1000:>9.0f} ms (median of 5)")
+        row("public JSON", out[size]["json"])
+        row("letter page, a search", out[size]["search"])
     return out
 
 
@@ -532,6 +546,7 @@ def main() -> None:
     parser.add_argument("--baseline", help="a commit to measure the endorse POST and the letter page of too")
     parser.add_argument("--database", help="a PostgreSQL URL to use instead of SQLite (its schema is reset!)")
     parser.add_argument("--redis", help="a Redis URL for the cache and the rate limits (e.g. redis://127.0.0.1:6379/0)")
+    parser.add_argument("--mail-workers", type=int, default=1, help="send-mail --watch processes during the burst")
     parser.add_argument("--quick", action="store_true", help="the letter page, the ceiling and the endorse POST only")
     args = parser.parse_args()
 
@@ -563,11 +578,12 @@ def main() -> None:
     print(f"  endorse burst: {now['endorse'].errors} errors, {stored:,} stored, {drained:,} delivered, "
           f"{duplicates} twice, drained {drain:.1f} s after the burst")
     if big:
-        print(f"  signed letter, 10,000 endorsers:       {big['signed']:6.2f} s  (target under 1 s)")
-        print(f"  public JSON, 10,000 / {args.endorsers:,} endorsers:   {big['json'].rate / now['json'].rate:6.0%}"
-              f"   (flat: near 100%)")
-        print(f"  search, 10,000 / {args.endorsers:,} endorsers:        {big['search'].rate / now['search'].rate:6.0%}"
-              f"   (flat: near 100%)")
+        small, large = big[args.endorsers], big[10_000]
+        print(f"  signed letter, 10,000 endorsers:       {large['signed']:6.2f} s  (target under 1 s; rendered)")
+        print(f"  public JSON, 10,000 / {args.endorsers:,} endorsers:   {large['json'].rate / small['json'].rate:6.0%}"
+              f"   (flat: near 100%; rendered)")
+        print(f"  search, 10,000 / {args.endorsers:,} endorsers:        "
+              f"{large['search'].rate / small['search'].rate:6.0%}   (flat: near 100%; rendered)")
 
 
 def platform_name() -> str:

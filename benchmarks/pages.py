@@ -37,7 +37,9 @@ def main() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     folder = tempfile.mkdtemp()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite", "INSTANCE_PATH": folder})
+    # No page cache: this measures what building each page costs (a cache miss).
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite", "INSTANCE_PATH": folder,
+                      "CACHE_URL": "null://"})
     with app.app_context():
         upgrade()
         platform = create_platform(PlatformDetails(name="Benchmark platform", slug="bench"))

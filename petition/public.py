@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable
 
 from flask import Blueprint, Response, make_response, request
 
-from .core.cache import shared_page
+from .core.cache import NullStore, page_cache, shared_page
 from .core.http import found_or_404
 from .core.i18n import LINK_PARAMETER, link_language, remember_platform_language
 
@@ -31,6 +31,8 @@ def letter_page(platform: str, slug: str, render: Callable[[], object], paramete
     One small query decides: the letter's page version."""
     from .letters.rules import public_page_version
 
+    if isinstance(page_cache(), NullStore):
+        return make_response(render())  # no cache (CACHE_URL=null://): no version to read
     version = found_or_404(public_page_version(platform, slug))
     if version.closing_due:
         return make_response(render())  # it closes as it is read: a new version

@@ -322,13 +322,29 @@ def _redis_or_skip():
     return client
 
 
-def test_two_processes_share_pages_through_redis_and_see_changes_at_once(app_config, letter):
+@pytest.fixture
+def other_apps(app_config):
+    """More apps on the test's database, standing for other processes or hosts; their
+    connections are closed at the end."""
+    made = []
+
+    def make(**config):
+        made.append(create_app({**app_config, **config}))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_two_processes_share_pages_through_redis_and_see_changes_at_once(other_apps, letter):
     """Two apps stand for two processes or hosts: one renders, the other serves it;
     a change made through either is seen by both at once."""
     server = _redis_or_skip()
     release = f"test-{uuid.uuid4().hex}"  # this test's own keys, whoever else uses the database
-    one = create_app({**app_config, "CACHE_URL": REDIS})
-    two = create_app({**app_config, "CACHE_URL": REDIS})
+    one, two = other_apps(CACHE_URL=REDIS), other_apps(CACHE_URL=REDIS)
     one.extensions["page_cache_release"] = two.extensions["page_cache_release"] = release
     try:
         add_endorsement(letter, "Housing Rights Network")
@@ -347,8 +363,8 @@ def test_two_processes_share_pages_through_redis_and_see_changes_at_once(app_con
             server.delete(key)
 
 
-def test_a_redis_that_does_not_answer_costs_a_render_not_the_page(app_config, letter, caplog):
-    broken = create_app({**app_config, "CACHE_URL": "redis://127.0.0.1:1/0"})
+def test_a_redis_that_does_not_answer_costs_a_render_not_the_page(other_apps, letter, caplog):
+    broken = other_apps(CACHE_URL="redis://127.0.0.1:1/0")
     assert isinstance(broken.extensions["page_cache"], RedisStore)
     add_endorsement(letter, "Housing Rights Network")
     with broken.app_context():

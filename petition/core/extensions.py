@@ -37,7 +37,7 @@ def limit_decorated_views_only(app: Flask) -> None:
     application-wide limits, which this site has none of: skip it (it cost about
     half a millisecond on each page, the cached ones included)."""
     manager = limiter.limit_manager
-    assert not (manager._default_limits or manager._application_limits), "site-wide limits need that check"
+    assert not (manager._default_limits or manager._application_limits)  # those would need it
     checks = app.before_request_funcs.get(None, [])
     if limiter._check_request_limit in checks:  # not there when limits are switched off
         checks.remove(limiter._check_request_limit)

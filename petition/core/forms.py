@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto as FROM_REQUEST  # Flask-WTF's "read the request" default
 from markupsafe import Markup, escape
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
-from wtforms import FileField, PasswordField, SelectChoice, StringField, TextAreaField
+from wtforms import FileField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 from wtforms.widgets import Select, html_params
 
@@ -98,6 +98,24 @@ def options(pairs: list[tuple[str, str]], placeholder: str | None = None) -> lis
     """Select options from (value, label) pairs, with an empty first choice if given."""
     choices = [SelectChoice("", placeholder)] if placeholder else []
     return choices + [SelectChoice(value, label) for value, label in pairs]
+
+
+class Options(list):
+    """Select options that also hold their values as a set: for a long, fixed list."""
+
+    def __init__(self, choices: list[SelectChoice]) -> None:
+        super().__init__(choices)
+        self.values = frozenset(choice.value for choice in choices)
+
+
+class LongSelectField(SelectField):
+    """A select over a long, fixed list of Options (the 250 countries): the value sent is
+    looked up in their set, not compared with each option in turn, on every endorsement."""
+
+    def pre_validate(self, form) -> None:
+        values = getattr(self.choices, "values", None)
+        if values is None or self.process_errors or not self.validate_choice or self.data not in values:
+            super().pre_validate(form)  # WTForms' own checks and message
 
 
 class LongSelect(Select):

@@ -11,7 +11,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField, TextArea
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..core.choices import ORGANISATION_TYPES, countries
-from ..core.forms import Form, LongSelect, options, reject_blank_name
+from ..core.forms import Form, LongSelect, LongSelectField, Options, options, reject_blank_name
 from ..core.i18n import current_language
 from .submitting import EndorsementDetails
 
@@ -57,7 +57,7 @@ def _country_choices() -> list:
 @functools.cache
 def _country_options(language: str) -> list:
     # Built once per process and language (the list never changes while it runs).
-    return options(countries(language), _("Choose a country"))
+    return Options(options(countries(language), _("Choose a country")))
 
 
 class EndorseForm(Form):
@@ -74,7 +74,7 @@ class EndorseForm(Form):
         validators=[DataRequired(_l("Choose the type of organisation."))],
         validate_choice=True,
     )
-    country = SelectField(
+    country = LongSelectField(
         _l("Country"),
         description=_l("Where your organisation is based."),
         choices=_country_choices,

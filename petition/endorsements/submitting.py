@@ -22,7 +22,7 @@ from ..core.links import public_url
 from ..core.names import email_key
 from ..core.tokens import Purpose, make_token
 from ..letters.models import Letter
-from ..letters.translations import current_revision_read_with
+from ..letters.translations import current_text_read_with
 from ..outbox.models import MessageKind, OutboxMessage
 from ..outbox.outbox import queue_unwritten, written_when_sent
 from .errors import LetterNotAccepting
@@ -59,7 +59,7 @@ def submit_endorsement(letter: Letter, details: EndorsementDetails, seen_revisio
     if _answer_repeat(letter, details):
         db.session.commit()
         return
-    shown = current_revision_read_with(letter, seen_revision_id)
+    shown = current_text_read_with(letter, seen_revision_id)
     endorsement = Endorsement(
         letter_id=letter.id,
         revision_id=shown.id if shown is not None else None,

@@ -282,14 +282,19 @@ def letter_ids_of(platform_ids: Iterable[int] | None) -> Select | None:
     return select(Letter.id).where(Letter.platform_id.in_(list(platform_ids)))
 
 
+# Built once, as _PAGE_VERSION: its platform comes with it (its pages name the platform).
+_PUBLIC_LETTER = (
+    select(Letter).join(Platform).options(contains_eager(Letter.platform))
+    .where(Platform.slug == bindparam("platform"), Letter.slug == bindparam("slug"),
+           Letter.status != LetterStatus.DRAFT))
+
+
 def find_public_letter(platform_slug: str, slug: str) -> Letter | None:
     """A letter that is not a draft, by its platform's slug and its own; drafts and
     malformed slugs are not found. A letter past its deadline is closed as it is read."""
     if not (is_valid_slug(slug) and is_valid_slug(platform_slug)):
         return None
-    letter = db.session.scalar(
-        select(Letter).join(Platform).options(contains_eager(Letter.platform))  # its pages name the platform
-        .where(Platform.slug == platform_slug, Letter.slug == slug, Letter.status != LetterStatus.DRAFT))
+    letter = db.session.scalar(_PUBLIC_LETTER, {"platform": platform_slug, "slug": slug})
     if letter is not None:
         close_if_due(letter)
     return letter

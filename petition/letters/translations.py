@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, exists, func, select, true, update
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import Coordinator
@@ -396,14 +396,33 @@ def version_read_with(letter: Letter, revision_id: int | None) -> Version | None
 def current_revision_read_with(letter: Letter, revision_id: int | None) -> Revision | None:
     """The current revision of the version an endorser read (``revision_id``, as the
     form sends it back), or of the original if that version is no longer public:
-    the text they will confirm (two small queries: the endorse form asks for it)."""
-    seen = revision_of(letter, revision_id)
-    language = letter.language
-    if seen is not None and seen.language != letter.language and db.session.scalar(select(exists().where(
-            LetterTranslation.letter_id == letter.id, LetterTranslation.language == seen.language,
-            LetterTranslation.status == TranslationStatus.PUBLISHED))):
-        language = seen.language
-    return latest_revision(letter.id, language)
+    the text they will confirm."""
+    found = current_text_read_with(letter, revision_id)
+    return db.session.get(Revision, found.id) if found is not None else None
+
+
+# Built once (the endorse form asks for it on every submission): the language of the revision
+# seen, if it is the original's or a published translation's; else the original's.
+_SEEN_LANGUAGE = (
+    select(Revision.language)
+    .where(Revision.id == bindparam("seen"), Revision.letter_id == bindparam("letter"))
+    .where(or_(Revision.language == bindparam("original"), exists().where(
+        LetterTranslation.letter_id == bindparam("letter"), LetterTranslation.language == Revision.language,
+        LetterTranslation.status == TranslationStatus.PUBLISHED)))
+    .scalar_subquery())
+_CURRENT_TEXT = (
+    select(Revision.id, Revision.title)
+    .where(Revision.letter_id == bindparam("letter"),
+           Revision.language == func.coalesce(_SEEN_LANGUAGE, bindparam("original")))
+    .order_by(Revision.number.desc()).limit(1))
+
+
+def current_text_read_with(letter: Letter, revision_id: int | None):
+    """As current_revision_read_with, but only the revision's id and title, in one query:
+    what the endorse form needs (a row, not a Revision)."""
+    seen = revision_id if revision_id is not None and 0 < revision_id <= LARGEST_ID else None
+    return db.session.execute(_CURRENT_TEXT, {"letter": letter.id, "seen": seen,
+                                              "original": letter.language}).first()
 
 
 def signed_versions(letter: Letter, requested: str | None, most: int = 2) -> list[Version] | None:

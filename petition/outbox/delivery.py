@@ -115,6 +115,27 @@ def due_message_ids(now: datetime, limit: int, only_ids: list[int] | None = None
 def claim(message_id: int, worker: str, now: datetime) -> bool:
     """Take a lease on one message. A compare-and-set UPDATE: of two workers
     racing for the same row, exactly one sees rowcount 1, on any database."""
+    claimed = _claim_row(message_id, worker, now)
+    db.session.commit()
+    return claimed
+
+
+def claim_several(message_ids: list[int], worker: str, now: datetime) -> list[int]:
+    """Take a lease on each of these messages that no other worker holds, in one
+    transaction (each row a compare-and-set, as ``claim``); the ones taken."""
+    claimed = [message_id for message_id in message_ids if _claim_row(message_id, worker, now)]
+    db.session.commit()
+    return claimed
+
+
+def claims_per_transaction() -> int:
+    """How many messages to lease at once: so many that the worker commits seldom, so few
+    that the last lease outlasts the sends before it even if each one times out twice."""
+    config = current_app.config
+    return max(1, config["MAIL_LEASE_SECONDS"] // (2 * max(1, config["MAIL_TIMEOUT"])))
+
+
+def _claim_row(message_id: int, worker: str, now: datetime) -> bool:
     lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
     result = db.session.execute(
         update(OutboxMessage)
@@ -127,7 +148,6 @@ def claim(message_id: int, worker: str, now: datetime) -> bool:
         .values(claimed_by=worker, claimed_until=now + lease)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     return result.rowcount == 1
 
 
@@ -141,12 +161,15 @@ def deliver_due(worker: str, limit: int = 100, only_ids: list[int] | None = None
     report = DeliveryReport()
     if not mail_server_configured():
         return report
-    for message_id in due_message_ids(utcnow(), limit, only_ids):
-        # The lease starts now, not when this pass began: sends before this one
-        # may have taken a while.
-        if not claim(message_id, worker, utcnow()):
-            continue
-        _record_attempt(message_id, worker, _attempt(message_id), report)
+    due = due_message_ids(utcnow(), limit, only_ids)
+    chunk = claims_per_transaction()
+    with MailServer() as server:
+        for start in range(0, len(due), chunk):
+            # Each lease starts when its chunk is claimed, not when this pass began:
+            # sends before it may have taken a while.
+            for message_id in claim_several(due[start:start + chunk], worker, utcnow()):
+                failure, written = _attempt(message_id, server)
+                _record_attempt(message_id, worker, failure, report, written)
     return report
 
 
@@ -181,21 +204,30 @@ NO_SMTPUTF8 = ("Cannot be delivered: the address has non-ASCII characters before
 UNBUILDABLE = "Cannot be delivered: the message could not be built ({error})"  # not for people
 
 
-def _attempt(message_id: int) -> Failure | None:
-    """Build and send one claimed message: None once the server accepted it, else why not."""
+def _attempt(message_id: int, server: MailServer) -> tuple[Failure | None, dict | None]:
+    """Build and send one claimed message: (None once the server accepted it, else why
+    not; what was written, for a message queued unwritten, to be stored with the attempt)."""
     stored = db.session.get(OutboxMessage, message_id)
+    written = None
     try:
-        write_when_sent(stored)  # a message queued unwritten is written now, and kept so
+        if stored.text_body is None:
+            write_when_sent(stored)  # kept with the attempt's record (see _record_attempt)
+            written = {name: getattr(stored, name) for name in WRITTEN}
         outgoing = _compose(stored)
     except Undeliverable as error:
-        return Failure(str(error), permanent=True)
+        return Failure(str(error), permanent=True), written
     except Exception as error:  # noqa: BLE001 - the stored text will not change, so neither will this
-        return Failure(UNBUILDABLE.format(error=_describe(error)), permanent=True)
+        return Failure(UNBUILDABLE.format(error=_describe(error)), permanent=True), written
     finally:
         # Hand the connection back to the pool before talking to SMTP: a stalled
         # mail server must not starve the web requests of database connections.
-        db.session.commit()
-    return _send(outgoing)
+        # Nothing is written to the database here; the attempt's record stores it all.
+        db.session.rollback()
+    return server.send(outgoing), written
+
+
+# What write_when_sent fills in.
+WRITTEN = ("text_body", "html_body", "sender_name", "reply_to")
 
 
 # Bodies go out as 7bit, quoted-printable or base64, so a server without
@@ -240,23 +272,45 @@ def address_as_sent(address: str) -> str:
     return f"{mailbox}@{validated.ascii_domain}"
 
 
-def _send(outgoing: Outgoing) -> Failure | None:
-    """Hand one message to the SMTP server: None once it is accepted, else why not.
+class MailServer:
+    """One connection to MAIL_SERVER for a pass over the outbox: opened for the first
+    message, used again for the next ones while it works, closed after the last.
 
     A non-ASCII mailbox goes out with SMTPUTF8 (RFC 6531), which send_message asks
     for when an envelope address is not ASCII; a server without it cannot take it."""
-    connection = None
-    try:
-        connection = _connect()
-        if not outgoing.recipient.isascii() and not connection.has_extn("smtputf8"):
-            raise Undeliverable(NO_SMTPUTF8)
-        connection.send_message(outgoing.message, outgoing.sender, [outgoing.recipient])
-    except Exception as error:  # noqa: BLE001 - recorded as this message's attempt, whatever it is
-        _close_quietly(connection)
-        return _failure(error, outgoing.recipient)
-    # Accepted: a failure to say goodbye must not make us send it again.
-    _close_quietly(connection, polite=True)
-    return None
+
+    def __init__(self) -> None:
+        self.connection: smtplib.SMTP | None = None
+
+    def __enter__(self) -> MailServer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _close_quietly(self.connection, polite=True)
+        self.connection = None
+
+    def send(self, outgoing: Outgoing) -> Failure | None:
+        """Hand one message to the server: None once it is accepted, else why not."""
+        while True:
+            reused = self.connection is not None
+            try:
+                if self.connection is None:
+                    self.connection = _connect()
+                if not outgoing.recipient.isascii() and not self.connection.has_extn("smtputf8"):
+                    raise Undeliverable(NO_SMTPUTF8)
+                self.connection.send_message(outgoing.message, outgoing.sender, [outgoing.recipient])
+                return None
+            except smtplib.SMTPServerDisconnected as error:
+                _close_quietly(self.connection)
+                self.connection = None
+                if reused:
+                    continue  # it closed the connection while idle: once more, on a new one
+                return _failure(error, outgoing.recipient)
+            except Exception as error:  # noqa: BLE001 - recorded as this message's attempt, whatever it is
+                # After a refusal the connection's state is unknown: the next message gets a new one.
+                _close_quietly(self.connection)
+                self.connection = None
+                return _failure(error, outgoing.recipient)
 
 
 def _connect() -> smtplib.SMTP:
@@ -318,9 +372,13 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _record_attempt(message_id: int, worker: str, failure: Failure | None, report: DeliveryReport) -> None:
+def _record_attempt(message_id: int, worker: str, failure: Failure | None, report: DeliveryReport,
+                    written: dict | None = None) -> None:
     now = utcnow()
     message = db.session.get(OutboxMessage, message_id, with_for_update=True, populate_existing=True)
+    if written and message.text_body is None:  # not erased meanwhile: keep what was sent
+        for name, value in written.items():
+            setattr(message, name, value)
     if message.claimed_by != worker:
         # The lease ran out mid-send and another worker took the message over;
         # it records its own attempt. (The lease outlasts any SMTP timeout, so
