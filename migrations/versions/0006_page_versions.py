@@ -40,6 +40,9 @@ def upgrade():
         batch.add_column(sa.Column('details', sa.JSON(), nullable=True))
         batch.alter_column('text_body', existing_type=sa.Text(), nullable=True)
         batch.alter_column('html_body', existing_type=sa.Text(), nullable=True)
+    # The public list in its order (listing.py): a page of it is read off the index.
+    op.create_index('ix_endorsements_public_order', 'endorsements',
+                    ['letter_id', 'status', 'consent_public', sa.text('lower(organisation)'), 'id'])
     if op.get_bind().dialect.name == "postgresql":
         _postgresql_triggers()
     else:
@@ -47,6 +50,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_endorsements_public_order', table_name='endorsements')
     if op.get_bind().dialect.name == "postgresql":
         for table in LETTER_PARTS:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_page_version ON {table}")

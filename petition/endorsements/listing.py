@@ -32,13 +32,16 @@ class PublicEndorsement:
     endorsed_on: str
 
     @classmethod
-    def of(cls, endorsement: Endorsement) -> PublicEndorsement:
+    def of(cls, endorsement, labels: Labels | None = None) -> PublicEndorsement:
+        """The public fields of an endorsement (or of a row of PUBLIC_COLUMNS); ``labels``
+        names the types and countries (one lookup per code in a long list)."""
+        labels = labels or Labels()
         return cls(
             organisation=endorsement.organisation,
             organisation_type=endorsement.organisation_type,
-            organisation_type_label=organisation_type_label(endorsement.organisation_type),
+            organisation_type_label=labels.organisation_type(endorsement.organisation_type),
             country=endorsement.country,
-            country_name=country_name(endorsement.country),
+            country_name=labels.country(endorsement.country),
             city=endorsement.city,
             website=endorsement.website,
             comment=endorsement.comment,
@@ -47,6 +50,30 @@ class PublicEndorsement:
 
     def as_json(self) -> dict[str, str]:
         return {**{name: getattr(self, name) for name in PUBLIC_FIELDS}, "endorsed_on": self.endorsed_on}
+
+
+class Labels:
+    """The names of organisation types and countries in the reader's language, each
+    looked up once: a list of 10,000 endorsers names a few dozen of each."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, str] = {}
+        self._countries: dict[str, str] = {}
+
+    def organisation_type(self, code: str) -> str:
+        if code not in self._types:
+            self._types[code] = organisation_type_label(code)
+        return self._types[code]
+
+    def country(self, code: str) -> str:
+        if code not in self._countries:
+            self._countries[code] = country_name(code)
+        return self._countries[code]
+
+
+# What the public list reads of each endorsement: its public fields and dates, no more.
+PUBLIC_COLUMNS = (Endorsement.organisation, Endorsement.organisation_type, Endorsement.country, Endorsement.city,
+                  Endorsement.website, Endorsement.comment, Endorsement.published_at, Endorsement.confirmed_at)
 
 
 def clean_search(text: str | None, max_length: int = 100) -> str:
@@ -93,13 +120,16 @@ def listed_endorsements(letter: Letter, search: str = "", country: str = "", pag
         query = query.where(Endorsement.country == country)
     query = query.order_by(func.lower(Endorsement.organisation), Endorsement.id)
     page_result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
-    page_result.items = [PublicEndorsement.of(e) for e in page_result.items]
+    labels = Labels()
+    page_result.items = [PublicEndorsement.of(e, labels) for e in page_result.items]
     return page_result
 
 
 def all_listed_endorsements(letter: Letter) -> list[PublicEndorsement]:
-    query = _listed(letter).order_by(func.lower(Endorsement.organisation), Endorsement.id)
-    return [PublicEndorsement.of(e) for e in db.session.scalars(query)]
+    query = (_listed(letter).with_only_columns(*PUBLIC_COLUMNS)
+             .order_by(func.lower(Endorsement.organisation), Endorsement.id))
+    labels = Labels()
+    return [PublicEndorsement.of(row, labels) for row in db.session.execute(query)]
 
 
 def listed_countries(letter: Letter) -> list[tuple[str, str]]:

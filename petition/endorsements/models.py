@@ -77,6 +77,9 @@ class Endorsement(db.Model):
         ),
         Index("ix_endorsements_letter_status", "letter_id", "status"),
         Index("ix_endorsements_letter_skeleton", "letter_id", "organisation_skeleton"),
+        # The public list in its order: a page of it is read off the index, however long the list.
+        Index("ix_endorsements_public_order", "letter_id", "status", "consent_public", text("lower(organisation)"),
+              "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -24,7 +24,7 @@ from ..accounts.models import Coordinator
 from ..core.choices import LANGUAGE_LABELS, LANGUAGES, text_direction
 from ..core.clock import utcnow
 from ..core.extensions import db
-from ..endorsements.listing import PublicEndorsement
+from ..endorsements.listing import PUBLIC_COLUMNS, Labels, PublicEndorsement
 from ..endorsements.models import Endorsement, EndorsementStatus
 from .models import TEXT_FIELDS, Letter, LetterTranslation, Revision, TranslationStatus, latest_revision, text_fingerprint
 from .rules import LetterError, listed_parts, record_letter_event
@@ -454,12 +454,13 @@ def listed_with_versions(letter: Letter) -> list[ListedEndorser]:
     endorsements.listing.all_listed_endorsements), each with the language of
     the text they confirmed."""
     rows = db.session.execute(
-        select(Endorsement, Revision.language).outerjoin(Revision, Endorsement.revision_id == Revision.id)
+        select(*PUBLIC_COLUMNS, Revision.language).outerjoin(Revision, Endorsement.revision_id == Revision.id)
         .where(Endorsement.letter_id == letter.id, Endorsement.status == EndorsementStatus.PUBLISHED,
                Endorsement.consent_public.is_(True))
         .order_by(func.lower(Endorsement.organisation), Endorsement.id))
-    return [ListedEndorser(**vars(PublicEndorsement.of(endorsement)), version_language=language or letter.language)
-            for endorsement, language in rows]
+    labels = Labels()
+    return [ListedEndorser(**vars(PublicEndorsement.of(row, labels)), version_language=row.language or letter.language)
+            for row in rows]
 
 
 def endorsements_by_version(letter: Letter, listed_only: bool = False) -> dict[str, int]:
