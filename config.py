@@ -93,6 +93,7 @@ class Config:
     CACHE_URL = os.environ.get("CACHE_URL", "memory://")
     PAGE_CACHE_ENTRIES = _int("PAGE_CACHE_ENTRIES", 500)  # per process, with memory://
     PAGE_CACHE_SECONDS = _int("PAGE_CACHE_SECONDS", 3600)  # with redis://
+    PAGE_CACHE_MEGABYTES = _int("PAGE_CACHE_MEGABYTES", 64)  # per process, with memory://
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # Sites (or test runs) that share one Redis database keep their counters apart with it.

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from flask import Blueprint, Response, make_response, request
 
 from .core.cache import NullStore, page_cache, shared_page
+from .core.clock import utcnow
 from .core.http import found_or_404
 from .core.i18n import LINK_PARAMETER, link_language, remember_platform_language
 
@@ -37,4 +38,5 @@ def letter_page(platform: str, slug: str, render: Callable[[], object], paramete
     if version.closing_due:
         return make_response(render())  # it closes as it is read: a new version
     remember_platform_language(version.platform_language)
-    return shared_page(version.key, render, parameters=(*parameters, LINK_PARAMETER))
+    # Today's date too: an open letter's signed copy is dated the day it is printed.
+    return shared_page((*version.key, utcnow().date()), render, parameters=(*parameters, LINK_PARAMETER))

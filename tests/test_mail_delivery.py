@@ -887,3 +887,44 @@ def test_new_links_are_throttled_per_client(rate_limited, client, letter, endors
     # Another client asking for the same address still can.
     assert ask_for_new_link(client, letter, VALID_ENDORSEMENT["email"], remote_addr="10.9.9.9").status_code == 302
     assert len(outbox.messages(kind="confirm")) == 2
+
+
+# -- written when sent -------------------------------------------------------------------------
+
+
+def test_a_confirmation_is_written_by_the_worker_and_kept_as_sent(smtp, letter, endorse, outbox):
+    endorse(letter)
+    stored = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "confirm"))
+    assert stored.text_body is None and stored.html_body is None  # the request rendered nothing
+
+    assert len(deliver_due("worker-1").sent) == 1
+
+    db.session.expire_all()
+    sent = db.session.get(OutboxMessage, stored.id)
+    (received,) = smtp.received
+    link = next(word for word in sent.text_body.split() if "/confirm/" in word)
+    assert link in received.message.get_body(("plain",)).get_content()  # what was sent is what is kept
+    assert sent.sender_name == letter.platform.name and sent.status == "sent"
+
+
+def test_an_erasure_while_the_worker_writes_keeps_the_message_erased(smtp, letter, endorse):
+    """A withdrawal that erases a queued confirmation between the worker writing it and
+    recording the attempt: what the worker wrote is never stored over the erasure."""
+    from petition.core.clock import utcnow
+    from petition.outbox.delivery import DeliveryReport, MailServer, _attempt, _record_attempt, claim
+    from petition.outbox.outbox import erase_messages_about
+
+    endorse(letter)
+    stored = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "confirm"))
+    assert claim(stored.id, "worker-1", utcnow())
+    with MailServer() as server:
+        failure, written = _attempt(stored.id, server)
+    assert failure is None and written and "/confirm/" in written["text_body"]
+
+    erase_messages_about(stored.endorsement_id)  # the withdrawal, committed meanwhile
+    db.session.commit()
+    _record_attempt(stored.id, "worker-1", failure, DeliveryReport(), written)
+
+    db.session.expire_all()
+    after = db.session.get(OutboxMessage, stored.id)
+    assert (after.recipient, after.text_body, after.html_body) == (ERASED, ERASED, ERASED)

@@ -207,6 +207,19 @@ def test_a_new_unconfirmed_endorsement_leaves_the_cached_pages_alone(app, letter
     assert page_version(letter) == before
 
 
+@pytest.mark.parametrize("listed", [True, False])
+def test_submitting_the_form_again_with_an_endorsers_address_changes_no_page(app, letter, endorse, listed):
+    """The form reveals no endorser, and neither may the cache: a repeat from the address of a
+    published endorsement (listed or not) leaves its pages as they are, as an unknown one does."""
+    add_endorsement(letter, "Housing Rights Network", email="known@example.org", consent_public=listed)
+    before = page_version(letter)
+    assert endorse(letter, email="known@example.org").status_code == 302
+    assert endorse(letter, email="stranger@example.org").status_code == 302
+    assert db.session.scalar(select(Endorsement.last_answered_at).where(
+        Endorsement.email_key == "known@example.org")) is not None  # it was answered
+    assert page_version(letter) == before
+
+
 def test_confirming_by_the_link_shows_at_once_on_every_page(app, letter, endorse, outbox):
     client = app.test_client()
     assert public_count(client, letter) == 0
@@ -266,10 +279,14 @@ def test_a_flashed_message_is_shown_to_its_visitor_only(app, letter):
     assert "no longer taking endorsements" not in letter_html(app.test_client(), letter)
 
 
-def test_unknown_query_parameters_are_rendered_but_not_stored(app, letter):
+def test_unknown_query_parameters_and_searches_are_rendered_but_not_stored(app, letter):
+    """Nobody can fill the cache with addresses of their own making: free text and unknown
+    parameters render as usual, but only canonical addresses are stored."""
+    add_endorsement(letter, "Housing Rights Network")
     store = page_cache()
     store.clear()
-    letter_html(app.test_client(), letter, "?utm_source=newsletter")
+    for query in ("?utm_source=newsletter", "?q=housing", "?page=1%20or%201", "?country=M%C3%BD"):
+        letter_html(app.test_client(), letter, query)
     assert isinstance(store, MemoryStore) and not store._pages
     letter_html(app.test_client(), letter, "?page=1")
     assert len(store._pages) == 1
@@ -295,6 +312,16 @@ def test_the_memory_store_keeps_the_pages_used_last():
     assert store.get("a") == b"1"
     store.set("c", b"3")
     assert store.get("b") is None and store.get("a") == b"1" and store.get("c") == b"3"
+
+
+def test_the_memory_store_keeps_at_most_its_size_in_bytes():
+    store = MemoryStore(entries=100, size=10)
+    store.set("a", b"12345")
+    store.set("b", b"12345")
+    store.set("c", b"123")
+    assert store.get("a") is None and store.get("b") == b"12345" and store.get("c") == b"123"
+    store.set("huge", b"x" * 11)  # larger than the whole store: not kept
+    assert store.get("huge") is None and store.get("c") == b"123"
 
 
 def test_the_null_store_keeps_nothing(app, letter):

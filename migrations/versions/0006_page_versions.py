@@ -28,8 +28,12 @@ depends_on = None
 
 # Every row of these tables belongs to one letter (letter_id) and shows on its public pages.
 LETTER_PARTS = ("letter_translations", "revisions", "addressees", "deliveries", "responses")
-# Only published endorsements are counted or listed.
+# Only published endorsements are counted or listed, and only these columns of theirs are shown
+# or counted: a change to any other (e.g. when an address was last answered) must not show, or
+# a visitor could learn from the cache which addresses belong to published endorsers.
 PUBLISHED = "'published'"
+SHOWN = ("letter_id, status, organisation, organisation_type, country, city, website, comment, consent_public, "
+         "published_at, confirmed_at, revision_id")
 
 
 def upgrade():
@@ -69,7 +73,10 @@ def downgrade():
         op.execute("DROP TRIGGER IF EXISTS platforms_page_version")
     with op.batch_alter_table('letters') as batch:
         batch.drop_column('page_version')
-    op.execute("UPDATE outbox_messages SET text_body = '', html_body = '' WHERE text_body IS NULL")
+    # Emails still unwritten cannot be written by the older code: they are marked failed, for a
+    # coordinator to see (the endorser can ask for a new link), never sent empty.
+    op.execute("UPDATE outbox_messages SET status = 'failed', last_error = 'Not written: the database was "
+               "downgraded before it was sent', text_body = '', html_body = '' WHERE text_body IS NULL")
     with op.batch_alter_table('outbox_messages') as batch:
         batch.alter_column('text_body', existing_type=sa.Text(), nullable=False)
         batch.alter_column('html_body', existing_type=sa.Text(), nullable=False)
@@ -84,12 +91,13 @@ def _sqlite_triggers():
                 "update": f"OLD.status = {PUBLISHED} OR NEW.status = {PUBLISHED}"} if table == "endorsements" else {}
         for event, rows in (("insert", ("NEW",)), ("delete", ("OLD",)), ("update", ("OLD", "NEW"))):
             condition = f" WHEN {when[event]}" if event in when else ""
+            columns = f" OF {SHOWN}" if table == "endorsements" and event == "update" else ""
             body = " ".join(bump.format(row=row) for row in rows)
             if event == "update":
                 # Once when the row stays with its letter, once for each when it moves.
                 body = (f"{bump.format(row='NEW')} UPDATE letters SET page_version = page_version + 1 "
                         f"WHERE id = OLD.letter_id AND OLD.letter_id <> NEW.letter_id;")
-            op.execute(f"CREATE TRIGGER {table}_page_version_{event} AFTER {event.upper()} ON {table}"
+            op.execute(f"CREATE TRIGGER {table}_page_version_{event} AFTER {event.upper()}{columns} ON {table}"
                        f" FOR EACH ROW{condition} BEGIN {body} END")
     # The letter's own columns. Recursion stops at once: this update changes page_version.
     op.execute("CREATE TRIGGER letters_page_version AFTER UPDATE ON letters FOR EACH ROW"
@@ -116,8 +124,8 @@ def _postgresql_triggers():
                    " FOR EACH ROW EXECUTE FUNCTION bump_page_version()")
     # PostgreSQL's WHEN cannot name OLD for an INSERT or NEW for a DELETE: one trigger each.
     for event, condition in (("INSERT", f"NEW.status = {PUBLISHED}"), ("DELETE", f"OLD.status = {PUBLISHED}"),
-                             ("UPDATE", f"OLD.status = {PUBLISHED} OR NEW.status = {PUBLISHED}")):
-        op.execute(f"CREATE TRIGGER endorsements_page_version_{event.lower()} AFTER {event} ON endorsements"
+                             (f"UPDATE OF {SHOWN}", f"OLD.status = {PUBLISHED} OR NEW.status = {PUBLISHED}")):
+        op.execute(f"CREATE TRIGGER endorsements_page_version_{event.split()[0].lower()} AFTER {event} ON endorsements"
                    f" FOR EACH ROW WHEN ({condition}) EXECUTE FUNCTION bump_page_version()")
     op.execute("""
         CREATE FUNCTION bump_page_version_of_letter() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -37,6 +37,7 @@ import hashlib
 import itertools
 import logging
 import os
+import re
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -64,10 +65,12 @@ class Store(Protocol):
 
 
 class MemoryStore:
-    """The last ``entries`` pages used, in this process."""
+    """The last ``entries`` pages used in this process, ``size`` bytes at most."""
 
-    def __init__(self, entries: int) -> None:
+    def __init__(self, entries: int, size: int = 64 * 1024 * 1024) -> None:
         self.entries = entries
+        self.size = size
+        self._bytes = 0
         self._pages: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -79,15 +82,19 @@ class MemoryStore:
             return value
 
     def set(self, key: str, value: bytes) -> None:
+        if len(value) > self.size:
+            return
         with self._lock:
+            old = self._pages.pop(key, None)
+            self._bytes += len(value) - (len(old) if old is not None else 0)
             self._pages[key] = value
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.entries:
-                self._pages.popitem(last=False)
+            while len(self._pages) > self.entries or self._bytes > self.size:
+                self._bytes -= len(self._pages.popitem(last=False)[1])
 
     def clear(self) -> None:
         with self._lock:
             self._pages.clear()
+            self._bytes = 0
 
 
 class RedisStore:
@@ -133,13 +140,13 @@ class NullStore:
         pass
 
 
-def store_for(url: str, entries: int, seconds: int) -> Store:
+def store_for(url: str, entries: int, seconds: int, size: int = 64 * 1024 * 1024) -> Store:
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisStore(url, seconds)
     if url.startswith("null://"):
         return NullStore()
     if url.startswith("memory://"):
-        return MemoryStore(entries)
+        return MemoryStore(entries, size)
     raise RuntimeError(f"CACHE_URL must be memory://, redis://host:port/db or null://, not {url!r}")
 
 
@@ -147,8 +154,10 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("CACHE_URL", "memory://")
     app.config.setdefault("PAGE_CACHE_ENTRIES", 500)
     app.config.setdefault("PAGE_CACHE_SECONDS", 3600)
+    app.config.setdefault("PAGE_CACHE_MEGABYTES", 64)
     app.extensions["page_cache"] = store_for(app.config["CACHE_URL"], app.config["PAGE_CACHE_ENTRIES"],
-                                             app.config["PAGE_CACHE_SECONDS"])
+                                             app.config["PAGE_CACHE_SECONDS"],
+                                             app.config["PAGE_CACHE_MEGABYTES"] * 1024 * 1024)
     app.extensions["page_cache_release"] = release_fingerprint(app)
 
 
@@ -160,7 +169,8 @@ def release_fingerprint(app: Flask) -> str:
     """A short hash of what renders pages: the code, templates, styles, catalogues and
     the settings that appear on them. The same release gives the same value on every host."""
     digest = hashlib.sha256(_files_fingerprint(Path(app.root_path).parent).encode())
-    for name in ("SITE_NAME", "BASE_URL", "PLATFORM_CONTACT_EMAIL", "PUBLIC_PAGE_SIZE"):
+    # The database too: two sites (or a staging copy) sharing one Redis never share pages.
+    for name in ("SITE_NAME", "BASE_URL", "PLATFORM_CONTACT_EMAIL", "PUBLIC_PAGE_SIZE", "SQLALCHEMY_DATABASE_URI"):
         digest.update(f"{name}={app.config.get(name)}".encode())
     return digest.hexdigest()[:12]
 
@@ -181,12 +191,19 @@ def _files_fingerprint(root: Path) -> str:
 # -- serving -------------------------------------------------------------------------------
 
 
+# A value a cached address may carry: a page number, a country or language code, an option.
+# Anything else (a search's free text, a typo) is rendered but not stored, so nobody can fill
+# the cache with addresses of their own making.
+CANONICAL = re.compile(r"[A-Za-z0-9,_-]{1,16}")
+
+
 def _shareable(parameters: Iterable[str]) -> bool:
     """Whether this request sees what every visitor with the same address and language sees."""
     if request.method not in ("GET", "HEAD"):
         return False
     args = request.args
-    if any(name not in parameters or len(args.getlist(name)) > 1 for name in args):
+    if any(name not in parameters or name == "q" or len(args.getlist(name)) > 1
+           or not CANONICAL.fullmatch(args[name]) for name in args):
         return False
     # Anyone signed in (a session naming an account, or a remember-me cookie) sees their own
     # menu: read from the session and cookies directly, without loading the account.
@@ -245,8 +262,10 @@ class CommitWatch:
         counter is per connection: a stamp names its connection too, so no two connections'
         stamps are ever taken for one another."""
         engine = db.engine
-        if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
-            return None
+        database = engine.url.database
+        if (engine.dialect.name != "sqlite" or database in (None, "", ":memory:") or database.startswith("file:")
+                or engine.url.query.get("uri")):
+            return None  # in memory, or a URI this watch would not open the same way
         local = self._local
         if getattr(local, "engine", None) is not engine or local.pid != os.getpid():
             if getattr(local, "connection", None) is not None and local.pid == os.getpid():

@@ -27,6 +27,7 @@ from email.utils import format_datetime, parseaddr
 from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import DBAPIError
 
 from ..core.clock import utcnow
 from ..core.extensions import db
@@ -120,21 +121,6 @@ def claim(message_id: int, worker: str, now: datetime) -> bool:
     return claimed
 
 
-def claim_several(message_ids: list[int], worker: str, now: datetime) -> list[int]:
-    """Take a lease on each of these messages that no other worker holds, in one
-    transaction (each row a compare-and-set, as ``claim``); the ones taken."""
-    claimed = [message_id for message_id in message_ids if _claim_row(message_id, worker, now)]
-    db.session.commit()
-    return claimed
-
-
-def claims_per_transaction() -> int:
-    """How many messages to lease at once: so many that the worker commits seldom, so few
-    that the last lease outlasts the sends before it even if each one times out twice."""
-    config = current_app.config
-    return max(1, config["MAIL_LEASE_SECONDS"] // (2 * max(1, config["MAIL_TIMEOUT"])))
-
-
 def _claim_row(message_id: int, worker: str, now: datetime) -> bool:
     lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
     result = db.session.execute(
@@ -161,15 +147,14 @@ def deliver_due(worker: str, limit: int = 100, only_ids: list[int] | None = None
     report = DeliveryReport()
     if not mail_server_configured():
         return report
-    due = due_message_ids(utcnow(), limit, only_ids)
-    chunk = claims_per_transaction()
     with MailServer() as server:
-        for start in range(0, len(due), chunk):
-            # Each lease starts when its chunk is claimed, not when this pass began:
-            # sends before it may have taken a while.
-            for message_id in claim_several(due[start:start + chunk], worker, utcnow()):
-                failure, written = _attempt(message_id, server)
-                _record_attempt(message_id, worker, failure, report, written)
+        for message_id in due_message_ids(utcnow(), limit, only_ids):
+            # The lease starts now, not when this pass began: sends before this one
+            # may have taken a while (each SMTP step may take up to MAIL_TIMEOUT).
+            if not claim(message_id, worker, utcnow()):
+                continue
+            failure, written = _attempt(message_id, server)
+            _record_attempt(message_id, worker, failure, report, written)
     return report
 
 
@@ -216,6 +201,8 @@ def _attempt(message_id: int, server: MailServer) -> tuple[Failure | None, dict 
         outgoing = _compose(stored)
     except Undeliverable as error:
         return Failure(str(error), permanent=True), written
+    except DBAPIError as error:  # the database was briefly away while writing it: try again later
+        return Failure(_describe(error), permanent=False), None
     except Exception as error:  # noqa: BLE001 - the stored text will not change, so neither will this
         return Failure(UNBUILDABLE.format(error=_describe(error)), permanent=True), written
     finally:
@@ -375,10 +362,13 @@ def _describe(error: Exception) -> str:
 def _record_attempt(message_id: int, worker: str, failure: Failure | None, report: DeliveryReport,
                     written: dict | None = None) -> None:
     now = utcnow()
+    if written:
+        # Keep what was sent, unless a withdrawal erased the message meanwhile: a compare-and-set
+        # on "still unwritten", which an erasure committed at any moment before it makes fail.
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id,
+                                                       OutboxMessage.text_body.is_(None))
+                           .values(**written).execution_options(synchronize_session=False))
     message = db.session.get(OutboxMessage, message_id, with_for_update=True, populate_existing=True)
-    if written and message.text_body is None:  # not erased meanwhile: keep what was sent
-        for name, value in written.items():
-            setattr(message, name, value)
     if message.claimed_by != worker:
         # The lease ran out mid-send and another worker took the message over;
         # it records its own attempt. (The lease outlasts any SMTP timeout, so
