@@ -447,3 +447,21 @@ def test_the_version_of_another_letter_stays_as_it_is(app, letter, coordinator):
     add_endorsement(letter, "Housing Rights Network")
     _edit_title(db.session.get(Letter, letter.id))
     assert page_version(other) == before
+
+
+def test_every_table_a_public_page_shows_has_its_page_version_triggers(app, backend):
+    """A later migration that rebuilds one of these tables (a SQLite batch operation does)
+    would drop its triggers without a word: then the cache would go stale. This notices."""
+    if backend == "sqlite":
+        names = db.session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+    else:
+        names = db.session.scalars(text(
+            "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND n.nspname = current_schema()"))
+    triggers = {name for name in names if "page_version" in name}
+    shown = {"letter_translations", "revisions", "addressees", "deliveries", "responses", "endorsements"}
+    per_table = {table: {name for name in triggers if name.startswith(table + "_")} for table in shown}
+    expected = 3 if backend == "sqlite" else 1  # SQLite: one per event; PostgreSQL: one for all three
+    for table, found in per_table.items():
+        assert len(found) == (3 if table == "endorsements" else expected), (table, found)
+    assert {"letters_page_version", "platforms_page_version"} <= triggers
