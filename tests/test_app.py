@@ -90,3 +90,12 @@ def test_error_pages_are_in_the_sites_style(client, path, status, title):
     assert response.status_code == status
     assert f"<h1>{title}</h1>" in page
     assert 'class="site-header' in page and "Skip to main content" in page
+
+
+def test_an_unknown_sqlite_synchronous_setting_is_refused_at_start_on_sqlite(app_config, backend):
+    config = {**app_config, "SQLITE_SYNCHRONOUS": "fast"}
+    if backend == "sqlite":
+        with pytest.raises(RuntimeError, match="SQLITE_SYNCHRONOUS must be NORMAL, FULL, EXTRA or OFF"):
+            create_app(config)
+    else:
+        assert create_app(config).config["SQLITE_SYNCHRONOUS"] == "fast"  # read by SQLite only

@@ -83,11 +83,11 @@ def queue_unwritten(kind: MessageKind, recipient: str, subject: str, *, language
     ``subject`` (lazy or not) is translated now, in ``language``; ``details`` (JSON)
     carry what the writer needs besides the rows named by the ids."""
     assert kind in WRITERS, kind  # registered with @written_when_sent
-    if not supported(language) and letter_id is not None:
-        from ..letters.models import Letter
+    from ..letters.models import Letter
 
-        language = _language_of(language, db.session.get(Letter, letter_id))
-    language = _language_of(language, None)
+    # The letter (its platform's language) is loaded only when the endorser's is not spoken here.
+    letter = db.session.get(Letter, letter_id) if not supported(language) and letter_id is not None else None
+    language = _language_of(language, letter)
     with force_locale(language):
         subject = str(subject)
     message = _new_message(kind, recipient, subject, language, letter_id, endorsement_id, False)
