@@ -162,6 +162,8 @@ def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as auth_bp
     from .coordinator import bp as coordinator_bp
     from .endorsements import views as _endorsements  # noqa: F401
+    from .exports import data_views as _data_exports  # noqa: F401
+    from .exports import pdf_views as _pdf_exports  # noqa: F401
     from .exports import views as _exports  # noqa: F401
     from .letters import views as _letters  # noqa: F401
     from .letters import delivery_views as _delivery  # noqa: F401

@@ -15,12 +15,17 @@ from .letters.models import (
     Revision,
     TranslationStatus,
 )
+from .exports.models import Document
+from .jobs.models import Job, JobStatus
 from .outbox.models import DeliveryAttempt, OutboxMessage, OutboxStatus
 from .platforms.models import Platform
 
 __all__ = [
     "Addressee",
     "Delivery",
+    "Document",
+    "Job",
+    "JobStatus",
     "DeliveryMethod",
     "Membership",
     "Platform",

@@ -1,13 +1,11 @@
-"""The signed letter (public, print-ready) and the coordinators' CSV."""
+"""The signed letter (public, print-ready)."""
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
+from flask import abort, render_template, request
 from flask_babel import force_locale
 from markupsafe import Markup
 
-from ..coordinator import bp as coordinator
-from ..core.extensions import db
 from ..core.http import found_or_404
 from ..core.i18n import current_language, supported
 from ..letters.models import Letter
@@ -15,7 +13,7 @@ from ..letters.rules import find_public_letter
 from ..letters.translation_views import signed_letter_columns
 from ..public import bp as public
 from ..public import letter_page
-from .documents import GROUPINGS, endorsements_csv, signed_letter
+from .documents import GROUPINGS, signed_letter
 
 
 @public.get("/<platform:platform>/<slug>/signed")
@@ -45,14 +43,3 @@ def _signed(letter: Letter):
                                signed=signed_letter(letter, group_by, shown["show_versions"]),
                                document_language=document_language, group_by=group_by, paper=paper,
                                toolbar=toolbar, **shown)
-
-
-@coordinator.get("/letters/<id:letter_id>/endorsements.csv")
-def endorsements_csv_export(letter_id: int):
-    letter = db.get_or_404(Letter, letter_id)
-    return Response(
-        endorsements_csv(letter),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{letter.slug}-endorsements.csv"',
-                 "Cache-Control": "no-store"},
-    )

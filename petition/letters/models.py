@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..core.checks import one_of
 from ..core.clock import utcnow
 from ..core.extensions import db
+from ..exports.models import Document
 from ..platforms.models import Platform
 
 
@@ -304,9 +305,13 @@ class Delivery(db.Model):
     # Endorsements published up to this moment are the ones delivered.
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("coordinators.id", ondelete="SET NULL"))
+    # The PDF delivered, kept byte for byte (exports/models.py): anyone may download it
+    # and check a copy against its SHA-256. A document delivered cannot be deleted.
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
 
     addressee: Mapped[Addressee] = relationship(back_populates="delivery")
     revision: Mapped[Revision] = relationship()
+    document: Mapped[Document | None] = relationship()
 
 
 class Response(db.Model):

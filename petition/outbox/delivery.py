@@ -26,9 +26,10 @@ from email.utils import format_datetime, parseaddr
 
 from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
 
+from ..core import leases
 from ..core.clock import utcnow
 from ..core.extensions import db
 from .models import DeliveryAttempt, OutboxMessage, OutboxStatus
@@ -101,16 +102,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def due_message_ids(now: datetime, limit: int, only_ids: list[int] | None = None) -> list[int]:
-    query = (
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
-        .where(or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
-    )
-    if only_ids is not None:
-        query = query.where(OutboxMessage.id.in_(only_ids))
-    return list(db.session.scalars(query))
+    return leases.due_ids(OutboxMessage, now, limit, only_ids)
 
 
 def claim(message_id: int, worker: str, now: datetime) -> bool:
@@ -122,19 +114,8 @@ def claim(message_id: int, worker: str, now: datetime) -> bool:
 
 
 def _claim_row(message_id: int, worker: str, now: datetime) -> bool:
-    lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.status == OutboxStatus.QUEUED,
-            OutboxMessage.next_attempt_at <= now,
-            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-        )
-        .values(claimed_by=worker, claimed_until=now + lease)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    return leases.take(OutboxMessage, message_id, worker, now,
+                       timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"]))
 
 
 def deliver_due(worker: str, limit: int = 100, only_ids: list[int] | None = None) -> DeliveryReport:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..core.checks import one_of
 from ..core.clock import utcnow
 from ..core.extensions import db
+from ..core.leases import Leased
 
 
 class MessageKind(StrEnum):
@@ -33,7 +34,7 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"  # gave up after the last attempt; a coordinator may retry
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Leased, db.Model):
     """An email, stored in the same transaction as the change that caused it."""
 
     __tablename__ = "outbox_messages"
@@ -60,12 +61,9 @@ class OutboxMessage(db.Model):
     language: Mapped[str | None] = mapped_column(String(16))
     details: Mapped[dict | None] = mapped_column(JSON)
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    # Workers lease it to send it (core/leases.py): attempts, next_attempt_at, claimed_by,
+    # claimed_until and last_error come with Leased.
     status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.QUEUED)
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    claimed_by: Mapped[str | None] = mapped_column(String(100))
-    claimed_until: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     sent_at: Mapped[datetime | None]
     letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id", ondelete="SET NULL"))
