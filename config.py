@@ -88,6 +88,15 @@ class Config:
     MAIL_RETRY_MAX_SECONDS = _int("MAIL_RETRY_MAX_SECONDS", 6 * 3600)
     MAIL_LEASE_SECONDS = _int("MAIL_LEASE_SECONDS", 300)
 
+    # Background jobs (petition/jobs): `flask worker` runs them; with JOBS_IN_WEB_PROCESS a
+    # thread in each web process does too (the development default: `make run` has no worker).
+    JOBS_IN_WEB_PROCESS = _bool("JOBS_IN_WEB_PROCESS", False)
+    JOB_LEASE_SECONDS = _int("JOB_LEASE_SECONDS", 600)  # renewed while a job reports progress
+    JOB_MAX_ATTEMPTS = _int("JOB_MAX_ATTEMPTS", 3)
+    # The platform's signing key and certificates (petition/signing): never in the database.
+    SIGNING_KEY_DIR = os.environ.get("SIGNING_KEY_DIR") or None  # default: instance/signing
+    SIGNING_KEY_PASSPHRASE = os.environ.get("SIGNING_KEY_PASSPHRASE") or None
+
     # Public pages rendered once for every visitor who sees them the same way (petition/core/cache.py):
     # memory:// (each process its own), redis://host:port/db (shared by processes and hosts), null:// (off).
     CACHE_URL = os.environ.get("CACHE_URL", "memory://")
@@ -112,12 +121,15 @@ class Config:
     HSTS_MAX_AGE: int | None = None  # seconds browsers keep to HTTPS; sent on HTTPS responses only
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # The public "check a copy" form takes a whole PDF (thousands of endorsers: several MB).
+    CHECK_MAX_MEGABYTES = _int("CHECK_MAX_MEGABYTES", 50)
     PUBLIC_PAGE_SIZE = 50
     PROXY_FIX = _int("PROXY_FIX", 0)  # number of reverse proxies in front
 
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
+    JOBS_IN_WEB_PROCESS = _bool("JOBS_IN_WEB_PROCESS", True)
 
 
 class TestingConfig(Config):

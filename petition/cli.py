@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import threading
 import time
 
 import click
@@ -24,6 +25,7 @@ from .platforms import rules as platforms
 from .platforms.rules import find_platform
 from .core.extensions import db
 from .endorsements.notifications import send_digests as queue_digests
+from .jobs.runner import prune_finished_jobs, run_due_jobs
 from .letters import rules as letters
 from .outbox.delivery import deliver_due
 from .outbox.outbox import mail_server_configured
@@ -33,7 +35,7 @@ BATCH = 100  # deliver_due's default limit
 
 def register(app: Flask) -> None:
     for command in (init_db, create_admin, create_coordinator, create_platform, demo, send_mail, send_digests,
-                    close_due_letters):
+                    close_due_letters, worker, run_jobs):
         app.cli.add_command(command)
 
 
@@ -186,6 +188,63 @@ def send_mail(watch: bool, interval: float) -> None:
             continue  # more may be due right away
         _sleep_unless_stopping(interval, stopping)
     click.echo(_("Mail worker stopped."))
+
+
+@click.command("worker")
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(min=0.5, max=3600),
+              help="Seconds between looks at the outbox and the job table when nothing is due.")
+def worker(interval: float) -> None:
+    """Deliver the outbox and run background jobs (PDFs) until stopped: what the worker service runs.
+
+    Mail goes out from a thread of its own, so a long job never holds up a confirmation."""
+    name = f"{socket.gethostname()}-{os.getpid()}"
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    app = current_app._get_current_object()
+    click.echo(_("Worker %(worker)s: mail and jobs every %(seconds)ss when idle; Ctrl-C or SIGTERM stops it.",
+                 worker=name, seconds=f"{interval:g}"))
+    mail = None
+    if mail_server_configured():
+        mail = threading.Thread(target=_keep_going, name="mail", daemon=True,
+                                args=(app, lambda: deliver_due(name).attempted >= BATCH, interval, stopping))
+        mail.start()
+    else:
+        click.echo(_("No MAIL_SERVER is configured: messages stay in the outbox, readable at %(path)s.",
+                     path="/coordinator/outbox"))
+    prune_finished_jobs()
+    _keep_going(app, lambda: bool(run_due_jobs(name)), interval, stopping)
+    if mail is not None:
+        mail.join()
+    click.echo(_("Worker stopped."))
+
+
+def _keep_going(app: Flask, step, interval: float, stopping: threading.Event) -> None:
+    """Run ``step`` (True: more may be due at once) until stopped, in an app context of this
+    thread's own; a database briefly away is reported and tried again."""
+    while not stopping.is_set():
+        busy = False
+        with app.app_context():
+            try:
+                busy = step()
+            except Exception as error:  # noqa: BLE001 - keep the worker alive
+                db.session.rollback()
+                click.echo(_("Database unavailable (%(error)s); trying again.",
+                             error=f"{type(error).__name__}: {error}"), err=True)
+            finally:
+                db.session.remove()
+        if not busy:
+            stopping.wait(interval)
+
+
+@click.command("run-jobs")
+def run_jobs() -> None:
+    """Run the background jobs that are due now, once (the worker does this continuously)."""
+    name = f"{socket.gethostname()}-{os.getpid()}"
+    count = 0
+    while finished := run_due_jobs(name):
+        count += len(finished)
+    click.echo(ngettext("%(num)d job run.", "%(num)d jobs run.", count))
 
 
 def _sent_report(sent: int, retrying: int, failed: int) -> str:

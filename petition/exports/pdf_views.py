@@ -1,15 +1,132 @@
-"""The signed letter as a PDF, for coordinators: made in the background, then served."""
+"""The signed letter as a PDF, for coordinators: asked for, made in the background
+(its progress shown), then downloaded; and, for everyone, the PDFs delivered and a
+check that a copy is exactly one of them."""
 
 from __future__ import annotations
 
-from flask import abort
+import io
 
+from flask import abort, jsonify, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from ..accounts.permissions import Permission, Rule, letter_platform, register
 from ..coordinator import bp as coordinator
 from ..core.extensions import db
-from ..letters.models import Letter
+from ..core.forms import ActionForm
+from ..core.http import found_or_404
+from ..letters.models import Delivery, Letter
+from ..letters.rules import find_public_letter
+from ..public import bp as public
+from . import pdf_documents
+from .forms import CheckCopyForm
+from .models import Document
+from .options import DocumentOptions, InvalidOptions
+
+for endpoint, permission in {
+    "letter_pdf": Permission.READ,
+    "letter_pdf_status": Permission.READ,
+    "make_letter_pdf": Permission.READ,  # a viewer may download the letter, so may have it made
+    "letter_document": Permission.READ,
+}.items():
+    register(f"coordinator.{endpoint}", Rule(permission, letter_platform))
+
+
+def _options() -> DocumentOptions:
+    try:
+        return DocumentOptions.from_args(request.args)
+    except InvalidOptions:
+        abort(400)
+
+
+def _published(letter_id: int) -> Letter:
+    letter = db.get_or_404(Letter, letter_id)
+    if letter.is_draft:
+        abort(404)  # no signed letter before it is published: the preview shows the draft
+    return letter
 
 
 @coordinator.get("/letters/<id:letter_id>/pdf")
 def letter_pdf(letter_id: int):
-    db.get_or_404(Letter, letter_id)
-    abort(404)  # being built: the options form, the job's progress and the documents made
+    letter = _published(letter_id)
+    options = _options()
+    state = pdf_documents.pdf_state(letter, options)
+    return render_template("coordinator/letter_pdf.html", letter=letter, pdf=state, options=options,
+                           documents=pdf_documents.documents_of(letter),
+                           delivered=pdf_documents.delivered_document_ids(letter),
+                           stage=pdf_documents.stage_words(state.job.stage) if state.job else "")
+
+
+@coordinator.post("/letters/<id:letter_id>/pdf")
+def make_letter_pdf(letter_id: int):
+    letter = _published(letter_id)
+    options = _options()
+    if not ActionForm().validate():
+        abort(400)
+    pdf_documents.ask_for_pdf(letter, options, current_user.id)
+    return redirect(url_for("coordinator.letter_pdf", letter_id=letter.id, **options.as_args()))
+
+
+@coordinator.get("/letters/<id:letter_id>/pdf/status")
+def letter_pdf_status(letter_id: int):
+    """The state of the PDF for these options, for the page's progress bar."""
+    letter = _published(letter_id)
+    state = pdf_documents.pdf_state(letter, _options())
+    job = state.job
+    answer = {"state": state.state, "progress": 100 if state.document else (job.progress if job else 0),
+              "stage": pdf_documents.stage_words(job.stage) if job else ""}
+    if state.document:
+        answer["download"] = url_for("coordinator.letter_document", letter_id=letter.id,
+                                     document_id=state.document.id)
+    response = jsonify(answer)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@coordinator.get("/letters/<id:letter_id>/documents/<id:document_id>")
+def letter_document(letter_id: int, document_id: int):
+    letter = db.get_or_404(Letter, letter_id)
+    document = found_or_404(db.session.get(Document, document_id))
+    if document.letter_id != letter.id:
+        abort(404)
+    return _pdf_download(document, cache="no-store")
+
+
+def _pdf_download(document: Document, cache: str):
+    sent = send_file(io.BytesIO(document.content), mimetype=document.media_type, as_attachment=True,
+                     download_name=document.filename, etag=document.sha256, max_age=None)
+    sent.headers["Cache-Control"] = cache
+    sent.headers["X-Content-Type-Options"] = "nosniff"
+    sent.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    # Anyone may check the file against this (RFC 3230 digest of the whole body).
+    sent.headers["X-Content-SHA256"] = document.sha256
+    return sent
+
+
+# -- public: the PDFs delivered, and checking a copy --------------------------------------------
+
+
+@public.get("/<platform:platform>/<slug>/delivered/<id:delivery_id>.pdf")
+def delivered_pdf(platform: str, slug: str, delivery_id: int):
+    """The exact PDF delivered to an addressee, as kept when the delivery was recorded."""
+    letter = found_or_404(find_public_letter(platform, slug))
+    delivery = found_or_404(db.session.get(Delivery, delivery_id))
+    if delivery.letter_id != letter.id or delivery.document_id is None:
+        abort(404)
+    return _pdf_download(delivery.document, cache="public, max-age=86400")
+
+
+@public.route("/<platform:platform>/<slug>/check", methods=["GET", "POST"])
+def check_copy(platform: str, slug: str):
+    """Is this file (or this SHA-256) exactly a PDF that was delivered? Uploads may be
+    larger than other forms' (a PDF of thousands of endorsers), up to CHECK_MAX_MEGABYTES."""
+    letter = found_or_404(find_public_letter(platform, slug))
+    request.max_content_length = max(request.max_content_length or 0, CheckCopyForm.max_bytes())
+    form = CheckCopyForm()
+    deliveries = pdf_documents.deliveries_with_documents(letter)
+    result = None
+    if form.validate_on_submit():
+        sha256 = form.sha256_given()
+        result = {"sha256": sha256, "matches": pdf_documents.delivered_copy(letter, sha256)}
+    status = 400 if form.errors else 200
+    return render_template("public/check_copy.html", letter=letter, form=form, result=result,
+                           deliveries=deliveries), status

@@ -22,6 +22,7 @@ from ..core.extensions import db
 from ..core.i18n import isolate, long_date
 from ..core.links import public_url
 from ..endorsements.models import Endorsement, EndorsementStatus
+from ..exports.models import Document
 from ..outbox.models import MessageKind
 from ..outbox.outbox import queue_message
 from .models import Addressee, Delivery, DeliveryMethod, Letter, LetterStatus, Response
@@ -91,6 +92,12 @@ class AddresseeChanged(DeliveryError):
 
 
 # -- dates ---------------------------------------------------------------------------
+
+
+def documents_to_deliver(letter: Letter) -> list[Document]:
+    """The PDFs made of the letter that a delivery may name, newest first (without their bytes)."""
+    return list(db.session.scalars(select(Document).where(Document.letter_id == letter.id)
+                                   .order_by(Document.created_at.desc(), Document.id.desc())))
 
 
 def future_date_problem(day: date, now: datetime | None = None) -> str | None:
@@ -212,6 +219,7 @@ class DeliveryDetails:
     method: str
     delivered_by: str = ""
     reference: str = ""
+    document_id: int | None = None  # the PDF delivered, one of the letter's (exports/pdf_documents.py)
 
 
 def record_delivery(letter: Letter, addressee: Addressee, details: DeliveryDetails,
@@ -235,6 +243,9 @@ def record_delivery(letter: Letter, addressee: Addressee, details: DeliveryDetai
                               date=long_date(letter.published_at.date())), "delivered_on")
     if addressee.delivery is not None:
         raise already_delivered(addressee)
+    if details.document_id is not None and db.session.scalar(
+            select(Document.letter_id).where(Document.id == details.document_id)) != letter.id:
+        raise DeliveryError(_("Choose one of the PDFs made of this letter."), "document")
     _mark_delivered(letter)
     revision = letter.current_revision
     now = utcnow()
@@ -244,7 +255,7 @@ def record_delivery(letter: Letter, addressee: Addressee, details: DeliveryDetai
         letter_id=letter.id, addressee_id=addressee.id, delivered_on=details.delivered_on, method=details.method,
         delivered_by=details.delivered_by, reference=details.reference, revision_id=revision.id,
         fingerprint=revision.fingerprint, endorsement_count=count, recorded_at=now,
-        recorded_by_id=coordinator.id if coordinator else None,
+        recorded_by_id=coordinator.id if coordinator else None, document_id=details.document_id,
     )
     db.session.add(delivery)
     addressee_id, name = addressee.id, addressee.name

@@ -133,7 +133,7 @@ def record_delivery(letter_id: int, addressee_id: int):
     if refusal:
         flash(refusal, "error")
         return _to_letter(letter)
-    form = DeliveryForm()
+    form = DeliveryForm().offer(delivery.documents_to_deliver(letter))
     if form.validate_on_submit():
         try:
             delivery.record_delivery(letter, addressee, form.details(), current_user)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -22,6 +23,7 @@ from wtforms.validators import (
 )
 
 from ..core.choices import LANGUAGES
+from ..core.i18n import date_time, number
 from ..core.forms import Form, options, reject_blank_name
 from .delivery import (
     MAX_ATTACHMENT_BYTES,
@@ -179,13 +181,37 @@ class DeliveryForm(Form):
         validators=[Optional(), Length(max=300, message=_l("Keep the reference under 300 characters."))],
     )
 
+    document = SelectField(
+        _l("The PDF delivered"),
+        description=_l("Kept byte for byte with its SHA-256: anyone can download it from the public page and "
+                       "check a copy against it. Make the PDF first from the letter's page."),
+        validate_choice=False)
+
+    def offer(self, documents) -> DeliveryForm:
+        """The PDFs made of the letter, newest first and chosen by default, or none."""
+        self.document.choices = [
+            *(SelectChoice(str(d.id), ngettext("PDF made on %(date)s: %(num)s organisation listed, SHA-256 %(start)s…",
+                                               "PDF made on %(date)s: %(num)s organisations listed, SHA-256 %(start)s…",
+                                               d.listed, date=date_time(d.created_at), num=number(d.listed),
+                                               start=d.sha256[:12])) for d in documents),
+            SelectChoice("", _("No PDF kept (delivered on paper printed from the browser, say)")),
+        ]
+        if not self.is_submitted():
+            self.document.data = str(documents[0].id) if documents else ""
+        return self
+
     def validate_method(self, field) -> None:
         if field.data and field.data not in METHOD_LABELS:
             raise ValidationError(_("Choose how the letter was delivered."))
 
+    def validate_document(self, field) -> None:
+        if field.data and field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError(_("Choose one of the PDFs made of this letter."))
+
     def details(self) -> DeliveryDetails:
         return DeliveryDetails(delivered_on=self.delivered_on.data, method=self.method.data,
-                               delivered_by=self.delivered_by.data or "", reference=self.reference.data or "")
+                               delivered_by=self.delivered_by.data or "", reference=self.reference.data or "",
+                               document_id=int(self.document.data) if self.document.data else None)
 
     def show(self, error: DeliveryError) -> None:
         """Put a refusal of the rules beside the field it is about."""
