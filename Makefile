@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 FLASK  := APP_ENV=development $(BIN)/flask --app petition
 
-.PHONY: install run test test-postgres clean extract update-translations compile-translations bench
+.PHONY: install run test test-postgres clean extract update-translations compile-translations bench export-sample
 
 # Compiled catalogues (.mo) are built from the .po files in git, by run and test alike.
 PYBABEL   := $(BIN)/pybabel
@@ -61,6 +61,14 @@ test: install $(CATALOGUES) $(NODE_STAMP)
 BENCH_BASELINE ?= f0a801d
 bench: install $(CATALOGUES)
 	$(BIN)/python benchmarks/load.py --baseline $(BENCH_BASELINE) $(BENCH_OPTIONS)
+
+## A sample of the signed letter as a PDF: the demo letter, signed with a key made for the demo
+## if instance/ has none yet, written to instance/sample-signed-letter.pdf.
+export-sample: install $(CATALOGUES)
+	$(FLASK) init-db
+	$(FLASK) demo
+	$(FLASK) signing-key generate || echo "Keeping the signing key already in instance/signing."
+	$(FLASK) export-pdf malaysia/ratify-op-icescr --output instance/sample-signed-letter.pdf
 
 clean:
 	rm -rf $(VENV) .pytest_cache node_modules

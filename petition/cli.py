@@ -22,6 +22,7 @@ from .accounts import rules as accounts
 from .accounts.models import Role
 from .core.choices import country_name
 from .platforms import rules as platforms
+from .signing.cli import signing_key
 from .platforms.rules import find_platform
 from .core.extensions import db
 from .endorsements.notifications import send_digests as queue_digests
@@ -35,7 +36,7 @@ BATCH = 100  # deliver_due's default limit
 
 def register(app: Flask) -> None:
     for command in (init_db, create_admin, create_coordinator, create_platform, demo, send_mail, send_digests,
-                    close_due_letters, worker, run_jobs):
+                    close_due_letters, worker, run_jobs, export_pdf, signing_key):
         app.cli.add_command(command)
 
 
@@ -245,6 +246,45 @@ def run_jobs() -> None:
     while finished := run_due_jobs(name):
         count += len(finished)
     click.echo(ngettext("%(num)d job run.", "%(num)d jobs run.", count))
+
+
+@click.command("export-pdf")
+@click.argument("address")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Where to write the PDF.")
+@click.option("--options", "query", default="", show_default=False,
+              help="The signed letter's options as on its print page, e.g. 'paper=letter&columns=3&order=country'.")
+def export_pdf(address: str, output: str, query: str) -> None:
+    """Write the signed letter of a published letter (ADDRESS: platform/letter, as in its public
+    address) as a PDF, signed with the platform's key if it has one."""
+    from urllib.parse import parse_qsl
+
+    from .exports.options import DocumentOptions, InvalidOptions
+    from .exports.pdf import render_signed_pdf
+    from .letters.rules import find_public_letter
+    from .signing.pdf import sign_pdf
+
+    platform_slug, _sep, slug = address.strip("/").partition("/")
+    letter = find_public_letter(platform_slug, slug)
+    if letter is None:
+        raise click.BadParameter(_("No published letter at %(address)s.", address=address), param_hint="ADDRESS")
+    try:
+        options = DocumentOptions.from_args(dict(parse_qsl(query, keep_blank_values=True)))
+    except InvalidOptions as error:
+        raise click.BadParameter(str(error), param_hint="--options") from None
+    started = time.monotonic()
+    rendered = render_signed_pdf(letter, options)
+    signed = sign_pdf(rendered.content, reason=_("Signed letter as published by %(platform)s",
+                                                 platform=letter.platform.name),
+                      location=current_app.config["BASE_URL"])
+    with open(output, "wb") as target:
+        target.write(signed.content)
+    click.echo(ngettext("%(path)s: %(num)d page, %(listed)s organisations listed, in %(seconds)s s.",
+                        "%(path)s: %(num)d pages, %(listed)s organisations listed, in %(seconds)s s.",
+                        rendered.pages, path=output, listed=rendered.listed,
+                        seconds=f"{time.monotonic() - started:.1f}"))
+    click.echo(_("Signed by: %(signer)s", signer=signed.signer) if signed.signer
+               else _("Not signed: no signing key (flask signing-key generate makes one)."))
 
 
 def _sent_report(sent: int, retrying: int, failed: int) -> str:

@@ -131,7 +131,9 @@ def database_url(migrated_database, tmp_path):
 @pytest.fixture
 def app_config(database_url, tmp_path) -> dict:
     """Overrides for the testing config; tests may add to it before `app` is built."""
-    return {"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(tmp_path / "instance")}
+    return {"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(tmp_path / "instance"),
+            # No test signs with a key someone made in the checkout's instance/ (make export-sample).
+            "SIGNING_KEY_DIR": str(tmp_path / "signing")}
 
 
 class CompiledTemplates(BytecodeCache):

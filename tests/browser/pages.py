@@ -28,6 +28,9 @@ from petition.core.extensions import db
 from petition.core.tokens import Purpose, make_token
 from petition.endorsements.models import EndorsementStatus
 from petition.endorsements.submitting import EndorsementDetails, submit_endorsement
+from petition.exports.options import DocumentOptions
+from petition.exports.pdf_documents import ask_for_pdf, pdf_state
+from petition.jobs.runner import run_due_jobs
 from petition.letters.delivery import (
     DeliveryDetails,
     ResponseDetails,
@@ -54,6 +57,9 @@ NOT_PAGES = {
     "public.platform_theme": "a stylesheet",
     "coordinator.endorsements_csv_export": "a CSV download",
     "public.old_address": "a permanent redirect to the letter's page",
+    "public.delivered_pdf": "a PDF download",
+    "coordinator.letter_document": "a PDF download",
+    "coordinator.letter_pdf_status": "JSON for the PDF page's progress bar",
 }
 CHECKED_BLUEPRINTS = ("public", "coordinator", "auth")
 
@@ -176,8 +182,12 @@ def build_world(app) -> World:
     add_addressee(delivered_letter, "Ministry of Water", coordinator)
     head_of_state = delivered_letter.addressees[0]
     today = utcnow().date()
+    # Its PDF, made by the worker and delivered.
+    ask_for_pdf(delivered_letter, DocumentOptions(), coordinator.id)
+    run_due_jobs("world")
+    document = pdf_state(delivered_letter, DocumentOptions()).document
     record_delivery(delivered_letter, head_of_state,
-                    DeliveryDetails(today, DeliveryMethod.HAND, "Amina", "Ref. 2026/114"), coordinator)
+                    DeliveryDetails(today, DeliveryMethod.HAND, "Amina", "Ref. 2026/114", document.id), coordinator)
     record_response(delivered_letter, ResponseDetails(
         addressee_id=head_of_state.id, received_on=today,
         summary="The President's office acknowledges the letter and announces a consultation.",
@@ -287,6 +297,10 @@ def page_states(world: World) -> list[PageState]:
         S("signed delivered letter", f"{delivered}/signed"),
         S("open letter in its French version", f"{open_}?text=fr"),
         S("signed letter in two languages", f"{open_}/signed?text=en,fr"),
+        S("check a copy of the letter delivered", f"{delivered}/check"),
+        M("check a copy with mistakes", f"{delivered}/check", 400, "POST", {"sha256": "not a fingerprint"}),
+        S("check a copy: not the letter delivered", f"{delivered}/check", 200, "POST", {"sha256": "0" * 64},
+          shows='id="check-result"'),
         # Emailed links to endorsers.
         S("confirm", f"/confirm/{link['confirm']}"),
         S("confirm, expired link", f"/confirm/{link['confirm_expired']}", 410),
@@ -381,6 +395,12 @@ def page_states(world: World) -> list[PageState]:
         S("delivered", f"{c}/letters/{delivered_id}/addressees/{world.delivered_addressee_id}/delivered",
           who="coordinator"),
         S("record response", f"{c}/letters/{delivered_id}/responses/new", who="coordinator"),
+        S("signed letter as PDF, made", f"{c}/letters/{delivered_id}/pdf", who="coordinator",
+          shows="class=\"fingerprint\""),
+        S("signed letter as PDF, none yet", f"{c}/letters/{letter_id}/pdf?paper=letter", who="viewer"),
+        S("asking for the PDF", f"{c}/letters/{letter_id}/pdf?paper=letter", 302, "POST", {}, "viewer"),
+        S("signed letter as PDF, waiting", f"{c}/letters/{letter_id}/pdf?paper=letter", who="viewer",
+          shows="<progress"),
         M("record response with mistakes", f"{c}/letters/{delivered_id}/responses/new", 400, "POST",
           {"addressee": "", "received_on": "2099-01-01", "summary": ""}, "coordinator", multipart=True),
         S("outbox", f"{c}/outbox", who="coordinator"),
