@@ -102,8 +102,9 @@ def gunicorn(port: int) -> list[str]:
             "wsgi:app"]
 
 
-def mail_worker(interval: float = 0.5) -> list[str]:
-    return [str(BIN / "flask"), "--app", "petition", "send-mail", "--watch", "--interval", f"{interval:g}"]
+def worker(interval: float = 0.5) -> list[str]:
+    """The worker a deployment runs: mail in a thread, background jobs (PDFs) in its loop."""
+    return [str(BIN / "flask"), "--app", "petition", "worker", "--interval", f"{interval:g}"]
 
 
 def wait_for(what: str, check: Callable[[], object], seconds: float = 30.0,

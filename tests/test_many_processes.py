@@ -16,6 +16,7 @@ so, without either.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -24,11 +25,17 @@ from dataclasses import dataclass
 
 import pytest
 import redis
+from pypdf import PdfReader
 from sqlalchemy import create_engine, select, text
 
 from petition import create_app
 from petition.core.extensions import db
 from petition.endorsements.models import Endorsement, EndorsementStatus
+from petition.exports.models import Document
+from petition.exports.options import DocumentOptions
+from petition.exports.pdf_documents import ask_for_pdf
+from petition.jobs.models import Job, JobStatus
+from petition.letters.models import Letter
 from petition.letters.rules import LetterDraft, create_letter, publish_letter
 from petition.outbox.models import DeliveryAttempt, OutboxMessage, OutboxStatus
 from petition.platforms.rules import PlatformDetails, create_platform
@@ -44,7 +51,7 @@ from conftest import (
     free_port,
     path_of,
 )
-from processes import Browser, Processes, at_once, environment, gunicorn, mail_worker, post_form, wait_for
+from processes import Browser, Processes, at_once, environment, gunicorn, post_form, wait_for, worker
 
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 # Its own schema and Redis database for each pytest-xdist worker: test_rate_limits.py
@@ -142,13 +149,13 @@ def deployment(site, redis_db, tmp_path_factory):
         ports = [free_port() for _ in range(3)]
         for n, port in enumerate(ports):
             processes.start(f"app-{n}", gunicorn(port), settings)
-        workers = [processes.start(f"mail-{n}", mail_worker(interval=0.5), settings) for n in range(2)]
+        workers = [processes.start(f"mail-{n}", worker(interval=0.5), settings) for n in range(2)]
         for port in ports:
             wait_for(f"the app on port {port}", lambda: _answers(port, site.letter_path), processes=processes)
-        for worker in workers:
-            wait_for(f"{worker.name} to watch the outbox", lambda: "watching the outbox" in worker.output(),
+        for process in workers:
+            wait_for(f"{process.name} to watch the outbox and the jobs", lambda: "mail and jobs" in process.output(),
                      processes=processes)
-        worker_names = [re.search(r"Mail worker (\S+) watching", worker.output()).group(1) for worker in workers]
+        worker_names = [re.search(r"Worker (\S+): mail and jobs", process.output()).group(1) for process in workers]
         yield Deployment(site, ports, mail_server, processes, worker_names, redis_db)
     finally:
         processes.stop()
@@ -278,7 +285,31 @@ def test_three_app_processes_and_two_mail_workers_keep_counts_mail_and_limits_ex
     a_withdrawal_through_one_process_shows_in_every_process_at_once(deployment, addresses, leaving, published, listed)
     every_email_left_once_and_each_address_got_its_own(deployment, addresses, leaving)
     a_rate_limit_counts_the_requests_of_every_process_together(deployment)
+    a_pdf_asked_for_twice_is_made_once_by_one_of_the_workers(deployment, listed - {leaving})
     assert_no_process_failed(deployment.processes)
+
+
+def a_pdf_asked_for_twice_is_made_once_by_one_of_the_workers(deployment: Deployment, listed: set[str]) -> None:
+    """Asked for twice at the same moment: one job, made by one of the two workers, with every listed name."""
+    site = deployment.site
+
+    def ask(_i: int) -> int:
+        with site.app.app_context():
+            letter = db.session.scalar(select(Letter))
+            job_id = ask_for_pdf(letter, DocumentOptions(), None).job.id
+            db.session.remove()
+            return job_id
+
+    asked = at_once(2, lambda i: None, lambda i, _none: ask(i))
+    assert len(set(asked)) == 1 and all(isinstance(job_id, int) for job_id in asked), asked
+    done = wait_for("the PDF made by a worker", lambda: site.read(
+        select(Job.status, Job.claimed_by, Job.document_id).where(Job.status != JobStatus.QUEUED)),
+        seconds=120, processes=deployment.processes)
+    [(status, _claimed_by, document_id)] = done
+    assert status == JobStatus.DONE
+    [(content,)] = site.read(select(Document.content).where(Document.id == document_id))
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    assert all(name in text for name in listed)
 
 
 def every_process_shows(deployment: Deployment) -> list[dict]:
