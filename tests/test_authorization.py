@@ -8,6 +8,7 @@ Every test also runs on PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from petition.accounts.permissions import ACCESS, Permission
 from petition.accounts.rules import create_coordinator, invite_person
 from petition.endorsements.submitting import EndorsementDetails, submit_endorsement
 from petition.core.extensions import db
+from petition.exports.models import Document
 from petition.letters.models import Delivery, LetterStatus, Response
 from petition.letters.rules import close_letter
 from petition.letters.translations import TranslationText, add_translation, publish_translation
@@ -69,6 +71,7 @@ class Side:
     endorsement_id: int
     listed_email: str
     response_id: int
+    document_id: int
     secrets: list[str] = field(default_factory=list)
 
     def scenes(self) -> list[dict]:
@@ -88,6 +91,7 @@ class Side:
                 scene["endorsement_id"] = self.endorsement_id
             if letter is self.delivered:
                 scene["response_id"] = self.response_id
+                scene["document_id"] = self.document_id
             scenes.append(scene)
         return scenes
 
@@ -139,9 +143,14 @@ def _side(outbox, slug: str, name: str, country: str, codeword: str) -> Side:
     add_endorsement(delivered, f"Signer {codeword.title()}", email=f"signer-{codeword}@example.org")
     close_letter(delivered, coordinator)
     addressee = delivered.addressees[0]
+    pdf = f"%PDF-1.7 the PDF delivered by {codeword} only".encode()
+    document = Document(letter_id=delivered.id, key="", page_version=0, filename="signed.pdf", language="en",
+                        sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), pages=1, content=pdf)
+    db.session.add(document)
+    db.session.flush()
     db.session.add(Delivery(letter_id=delivered.id, addressee_id=addressee.id, delivered_on=date(2026, 11, 20),
                             method="hand", delivered_by=coordinator.name, reference=f"Ref {codeword}",
-                            revision_id=delivered.current_revision.id,
+                            revision_id=delivered.current_revision.id, document_id=document.id,
                             fingerprint=delivered.current_revision.fingerprint, endorsement_count=1))
     response = Response(letter_id=delivered.id, addressee_id=addressee.id, received_on=date(2026, 11, 25),
                         summary=f"The office of {name} replied.")
@@ -152,7 +161,8 @@ def _side(outbox, slug: str, name: str, country: str, codeword: str) -> Side:
     return Side(platform=platform, coordinator=coordinator, viewer=viewer, draft=draft, open=open_letter,
                 closed=closed, delivered=delivered, message=message, endorsement_id=listed.id,
                 listed_email=f"listed-{codeword}@example.org",
-                response_id=response.id, secrets=[
+                response_id=response.id, document_id=document.id, secrets=[
+                    f"the PDF delivered by {codeword} only",
                     f"Draft {codeword} only we know", endorser, f"Contact {codeword.title()}",
                     f"listed-{codeword}@example.org", f"Listed Contact {codeword.title()}",
                     f"early-{codeword}@example.org", f"viewer-{codeword}@example.org",

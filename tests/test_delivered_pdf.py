@@ -293,3 +293,15 @@ def test_without_a_platform_key_the_page_says_the_pdf_is_not_signed(client, sign
     [document] = documents(endorsed)
     assert document.signer is None
     assert "Not signed: the platform has no signing key" in visible_text(html_of(client.get(pdf_page(endorsed))))
+
+
+def test_a_viewer_downloads_the_pdf_made_but_cannot_have_one_made(client, app, endorsed, platform):
+    from petition.accounts.models import Role
+
+    create_coordinator("viewer@example.org", "Vera Viewer", PASSWORD, platform=platform, role=Role.VIEWER)
+    sign_in_with_password(client, "viewer@example.org")
+    page = html_of(client.get(pdf_page(endorsed)))
+    assert "A coordinator of the platform can make it." in visible_text(page) and "Make the PDF" not in page
+    token = csrf_from(html_of(client.get("/coordinator/")))
+    assert client.post(pdf_page(endorsed), data={"csrf_token": token}).status_code == 403
+    assert db.session.scalars(select(Job)).all() == []

@@ -9,7 +9,7 @@ import io
 from flask import abort, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from ..accounts.permissions import Permission, Rule, letter_platform, register
+from ..accounts.permissions import Permission, Rule, can, letter_platform, register
 from ..coordinator import bp as coordinator
 from ..core.extensions import db
 from ..core.forms import ActionForm
@@ -25,7 +25,7 @@ from .options import DocumentOptions, InvalidOptions
 for endpoint, permission in {
     "letter_pdf": Permission.READ,
     "letter_pdf_status": Permission.READ,
-    "make_letter_pdf": Permission.READ,  # a viewer may download the letter, so may have it made
+    "make_letter_pdf": Permission.EDIT,  # viewers download what coordinators made
     "letter_document": Permission.READ,
 }.items():
     register(f"coordinator.{endpoint}", Rule(permission, letter_platform))
@@ -50,7 +50,13 @@ def letter_pdf(letter_id: int):
     letter = _published(letter_id)
     options = _options()
     state = pdf_documents.pdf_state(letter, options)
-    return render_template("coordinator/letter_pdf.html", letter=letter, pdf=state, options=options,
+    query = options.as_args()
+    urls = {"print": url_for("public.signed", **letter.route, **query),
+            "status": url_for("coordinator.letter_pdf_status", letter_id=letter.id, **query),
+            "self": url_for("coordinator.letter_pdf", letter_id=letter.id, **query),
+            "make": url_for("coordinator.make_letter_pdf", letter_id=letter.id, **query)}
+    return render_template("coordinator/letter_pdf.html", letter=letter, pdf=state, urls=urls,
+                           can_edit=can(current_user, Permission.EDIT, letter.platform_id),
                            documents=pdf_documents.documents_of(letter),
                            delivered=pdf_documents.delivered_document_ids(letter),
                            stage=pdf_documents.stage_words(state.job.stage) if state.job else "")

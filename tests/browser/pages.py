@@ -60,6 +60,8 @@ NOT_PAGES = {
     "public.delivered_pdf": "a PDF download",
     "coordinator.letter_document": "a PDF download",
     "coordinator.letter_pdf_status": "JSON for the PDF page's progress bar",
+    "coordinator.endorsements_xlsx_export": "an XLSX download",
+    "coordinator.endorsements_json_export": "a JSON download",
 }
 CHECKED_BLUEPRINTS = ("public", "coordinator", "auth")
 
@@ -397,9 +399,11 @@ def page_states(world: World) -> list[PageState]:
         S("record response", f"{c}/letters/{delivered_id}/responses/new", who="coordinator"),
         S("signed letter as PDF, made", f"{c}/letters/{delivered_id}/pdf", who="coordinator",
           shows="class=\"fingerprint\""),
-        S("signed letter as PDF, none yet", f"{c}/letters/{letter_id}/pdf?paper=letter", who="viewer"),
-        S("asking for the PDF", f"{c}/letters/{letter_id}/pdf?paper=letter", 302, "POST", {}, "viewer"),
-        S("signed letter as PDF, waiting", f"{c}/letters/{letter_id}/pdf?paper=letter", who="viewer",
+        S("signed letter as PDF, seen by a viewer", f"{c}/letters/{letter_id}/pdf?paper=letter", who="viewer"),
+        S("signed letter as PDF, none yet", f"{c}/letters/{letter_id}/pdf?paper=letter", who="coordinator",
+          shows="/pdf?paper=letter\" class=\"inline-form\""),
+        S("asking for the PDF", f"{c}/letters/{letter_id}/pdf?paper=letter", 302, "POST", {}, "coordinator"),
+        S("signed letter as PDF, waiting", f"{c}/letters/{letter_id}/pdf?paper=letter", who="coordinator",
           shows="<progress"),
         M("record response with mistakes", f"{c}/letters/{delivered_id}/responses/new", 400, "POST",
           {"addressee": "", "received_on": "2099-01-01", "summary": ""}, "coordinator", multipart=True),
