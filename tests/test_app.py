@@ -99,3 +99,16 @@ def test_an_unknown_sqlite_synchronous_setting_is_refused_at_start_on_sqlite(app
             create_app(config)
     else:
         assert create_app(config).config["SQLITE_SYNCHRONOUS"] == "fast"  # read by SQLite only
+
+
+@pytest.mark.words
+def test_a_web_process_does_not_load_the_pdf_and_spreadsheet_libraries_until_it_needs_them():
+    """WeasyPrint, pyHanko and openpyxl cost every process memory (about 12 MB together at start):
+    only a worker that makes a PDF, or a request for an XLSX, loads them."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from petition import create_app; create_app({'SQLALCHEMY_DATABASE_URI': 'sqlite://'}); "
+              "print(sorted(m for m in ('weasyprint', 'pyhanko', 'openpyxl', 'pypdf') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]", loaded.stdout + loaded.stderr

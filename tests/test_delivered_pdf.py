@@ -270,7 +270,7 @@ def test_a_delivered_pdf_of_a_delivery_without_one_is_not_found(client, signed_i
 
 
 def test_with_a_platform_key_the_pdf_delivered_is_signed_and_a_changed_byte_shows(client, signed_in, endorsed):
-    from petition.signing import verify_pdf
+    from petition.signing.pdf import verify_pdf
     from petition.signing.keys import generate_key
 
     key = generate_key()

@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pypdf import PdfReader
 
-from petition.signing import SigningKeyError, sign_pdf, verify_pdf
+from petition.signing.keys import SigningKeyError
+from petition.signing.pdf import sign_pdf, verify_pdf
 from petition.signing import keys
 from petition.signing.cli import signing_key
 

@@ -26,11 +26,6 @@ from datetime import date, datetime
 from enum import Enum, StrEnum
 
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy import Engine, Select, func, select
 
 from ..core.choices import ORGANISATION_TYPES, country_name
@@ -289,58 +284,14 @@ def _sheet_title(title: str) -> str:
     return re.sub(r"[\[\]:*?/\\]", " ", title).strip()[:31] or "Sheet"
 
 
-def _xlsx_value(sheet, value: object, kind: Kind) -> object:
-    if value is None:
-        return None
-    if kind is Kind.FLAG:
-        return "yes" if value else "no"
-    if kind in NUMBER_FORMATS:
-        if isinstance(value, datetime):
-            value = value.replace(microsecond=0)  # to the second, as the CSV and JSON say it
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = NUMBER_FORMATS[kind]
-        return cell
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters no XML file may hold
-        if value[:1] in ("=", "+", "-", "@", "\t", "\r") or value in ERROR_CODES:
-            # openpyxl would store "=..." as a formula and "#N/A" as an error: keep it
-            # text, with the quote prefix Excel gives a cell typed as '=..., so the
-            # name stays exact and editing the cell does not make it a formula.
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"
-            cell.quotePrefix = True
-            return cell
-    return value
-
-
-def _build_workbook(export: EndorsementExport, file) -> None:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(export.sheet_title)
-    # Written before the first row, as write-only sheets require.
-    sheet.freeze_panes = "A2"
-    columns = export.table_columns
-    for index, column in enumerate(columns, 1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    bold = Font(bold=True)
-    header = []
-    for heading in export.headings:
-        cell = WriteOnlyCell(sheet, value=heading)
-        cell.data_type = "s"
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    kinds = [column.kind for column in columns]
-    for record in _table_records(export):
-        sheet.append([_xlsx_value(sheet, value, kind) for value, kind in zip(record, kinds)])
-    workbook.save(file)
-
-
 def xlsx_chunks(export: EndorsementExport) -> Iterator[bytes]:
     """The XLSX workbook, one sheet with a frozen, bold header row. openpyxl's write-only
     mode keeps rows on disk as they come and zips them at the end; the zip goes to a
     temporary file streamed out in chunks and closed (so removed) however it ends."""
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as file:
-        _build_workbook(export, file)
+        from .xlsx import build_workbook  # openpyxl is loaded by the processes that write one
+
+        build_workbook(export, file)
         file.seek(0)
         while chunk := file.read(CHUNK_BYTES):
             yield chunk
