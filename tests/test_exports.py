@@ -15,7 +15,11 @@ from petition.letters.rules import LetterDraft, close_letter, update_letter
 from petition.core.extensions import db
 from petition.models import EndorsementStatus, Revision
 
-from conftest import add_endorsement, make_letter
+from werkzeug.datastructures import MultiDict
+
+from conftest import add_endorsement, make_letter, visible_text
+from petition.exports.options import DocumentOptions, InvalidOptions
+from querycount import counting_queries
 
 PLATFORM = "Malaysian Platform for ESCR"
 
@@ -30,7 +34,7 @@ def malaysian_platform(platform):
 
 
 def entry_names(html: str) -> list[str]:
-    return [unescape(name) for name in re.findall(r'<span class="entry__name"[^>]*>(.*?)</span>', html, re.S)]
+    return [unescape(name) for name in re.findall(r'<b class="entry__name"[^>]*>(.*?)</b>', html, re.S)]
 
 
 def groups_of(html: str) -> dict[str, list[str]]:
@@ -120,7 +124,7 @@ def test_signed_letter_lists_endorsers_alphabetically_with_type_city_and_country
     html = signed(client, letter)
 
     assert entry_names(html) == ["asociación derechos ya", "Coalition for Housing Rights", "Zenith Workers' Union"]
-    assert "Non-governmental organisation (NGO), <span dir=\"auto\">Montevideo</span>, Uruguay" in html
+    assert "\nNon-governmental organisation (NGO), Montevideo, Uruguay</li>" in html
     assert "Network, coalition or federation, Malaysia" in html
     assert 'class="endorsers__group"' not in html
 
@@ -262,6 +266,189 @@ def test_print_stylesheet_sets_the_page_numbers_and_keeps_entries_whole(client):
     assert re.search(r"break-inside:\s*avoid", rules_for(".entry"))
     assert re.search(r"\.toolbar\s*\{\s*display:\s*none", blocks["@media print"])
     assert re.search(r"columns:\s*[2-9]", rules_for(".endorser-columns"))
+
+
+# -- the document's options (the same for the print page and the PDF) ------------------------
+
+
+def test_options_read_from_a_query_and_written_back_in_one_order():
+    options = DocumentOptions.from_args(MultiDict([("versions", "1"), ("fields", "comment"), ("fields", "type"),
+                                                   ("order", "date"), ("paper", "letter"), ("columns", "3"),
+                                                   ("asof", "1"), ("text", "fr,en"), ("group", "country")]))
+
+    assert options == DocumentOptions(paper="letter", columns=3, order="date", group="country",
+                                      fields=("type", "comment"), asof=True, text=("fr", "en"), versions=True)
+    assert list(options.as_args().items()) == [
+        ("paper", "letter"), ("columns", "3"), ("order", "date"), ("group", "country"), ("fields", "type,comment"),
+        ("asof", "1"), ("text", "fr,en"), ("versions", "1")]
+    assert DocumentOptions.from_args(options.as_args()) == options, "what a job stores gives the same options back"
+    assert DocumentOptions.from_args({}) == DocumentOptions() and DocumentOptions().as_args() == {}
+    assert DocumentOptions.from_args({"fields": "type,city,country", "group": ""}).as_args() == {}
+    assert DocumentOptions.from_args({"fields": ""}).as_args() == {"fields": ""}, "no field at all is said"
+
+
+def test_the_key_of_the_options_names_every_value_the_same_way_every_time():
+    default = DocumentOptions()
+    widest = DocumentOptions.from_args({"paper": "letter", "columns": "3", "order": "country", "group": "type",
+                                        "fields": "type,country,city,website,comment", "asof": "1",
+                                        "text": ",".join(f"zh-Hant-{n:04d}" for n in range(8)), "versions": "1"})
+
+    assert default.key == "paper=a4;columns=2;order=name;group=;fields=type,city,country;asof=;text=;versions="
+    assert DocumentOptions.from_args({"fields": "country,type,city"}).key == default.key
+    assert DocumentOptions.from_args({"order": "date"}).key != default.key
+    assert len(widest.key) <= 400
+
+
+@pytest.mark.parametrize("query", [{"columns": "two"}, {"columns": "4"}, {"columns": "0"}, {"order": "random"},
+                                   {"order": "NAME"}, {"fields": "type,email"}, {"fields": "contact_name"},
+                                   {"fields": "organisation_key"}, {"asof": "yes"}, {"versions": "true"},
+                                   {"paper": "a3"}, {"text": "<script>"},
+                                   {"text": ",".join(f"l{c}{c}" for c in "abcdefghi")}])  # nine languages
+def test_options_refuse_any_value_they_do_not_know(query):
+    with pytest.raises(InvalidOptions):
+        DocumentOptions.from_args(query)
+
+
+@pytest.mark.parametrize("query", [{"columns": "two"}, {"order": "random"}, {"fields": "type,email"},
+                                   {"fields": "contact_name"}, {"asof": "yes"}, {"columns": ["2", "3"]}])
+def test_the_signed_letter_refuses_a_bad_option_with_400(client, letter, query):
+    add_endorsement(letter, "Alpha Rights", email="private@alpha.example.org")
+
+    response = client.get(f"/national/{letter.slug}/signed", query_string=query)
+
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Bad request" in html and "private@alpha.example.org" not in html and "Alpha Rights" not in html
+
+
+def endorse_on(clock, letter, organisation: str, days: int, **fields):
+    clock.advance(days=days)
+    return add_endorsement(letter, organisation, **fields)
+
+
+def test_the_list_in_the_order_asked_for(client, clock, letter):
+    endorse_on(clock, letter, "Zenith Workers' Union", 0, country="UY", organisation_type="trade_union")
+    endorse_on(clock, letter, "Beta Union", 1, country="KE", organisation_type="trade_union")
+    endorse_on(clock, letter, "Alpha Rights", 0, country="MY", organisation_type="network")
+    endorse_on(clock, letter, "Coalition for Housing", 2, country="KE", organisation_type="ngo")
+
+    assert entry_names(signed(client, letter)) == [
+        "Alpha Rights", "Beta Union", "Coalition for Housing", "Zenith Workers' Union"]
+    assert entry_names(signed(client, letter, order="date")) == [
+        "Zenith Workers' Union", "Alpha Rights", "Beta Union", "Coalition for Housing"], "oldest first, ties by name"
+    assert entry_names(signed(client, letter, order="country")) == [
+        "Beta Union", "Coalition for Housing", "Alpha Rights", "Zenith Workers' Union"], "Kenya, Malaysia, Uruguay"
+    assert entry_names(signed(client, letter, order="type")) == [
+        "Alpha Rights", "Coalition for Housing", "Beta Union", "Zenith Workers' Union"], "network, NGO, trade union"
+    # Grouped, each group keeps the order asked for.
+    assert groups_of(signed(client, letter, group="country", order="date")) == {
+        "Kenya (2)": ["Beta Union", "Coalition for Housing"], "Malaysia (1)": ["Alpha Rights"],
+        "Uruguay (1)": ["Zenith Workers' Union"]}
+
+
+def test_the_list_in_one_two_or_three_columns(client, letter):
+    add_endorsement(letter, "Alpha Rights")
+
+    assert 'class="endorser-columns endorser-columns--2"' in signed(client, letter)
+    assert 'class="endorser-columns endorser-columns--1"' in signed(client, letter, columns="1")
+    assert 'class="endorser-columns endorser-columns--3"' in signed(client, letter, columns="3")
+    response = client.get("/static/css/print.css")
+    css = _css_blocks(response.get_data(as_text=True))
+    response.close()
+    assert re.search(r"columns:\s*1\b", css[".endorser-columns--1"])
+    assert re.search(r"columns:\s*3\b", css[".endorser-columns--3"])
+
+
+def entry_of(html: str, name: str) -> str:
+    """What an entry says after the organisation's name: its lines, one per field shown."""
+    return html.split(f">{name}</b>", 1)[1].split("</li>", 1)[0]
+
+
+def test_each_entry_shows_the_public_fields_asked_for_and_never_a_private_one(client, letter):
+    add_endorsement(letter, "Alpha Rights", city="Penang", website="https://alpha.example.org",
+                    comment="Housing is a right.", email="private@alpha.example.org", contact_name="Siti Rahman",
+                    contact_role="Director")
+
+    usual = entry_of(signed(client, letter), "Alpha Rights")
+    chosen = entry_of(signed(client, letter, fields="website,comment"), "Alpha Rights")
+    names_only = signed(client, letter, fields="")
+    everything = signed(client, letter, fields="type,country,city,website,comment")
+
+    assert usual == "\nNon-governmental organisation (NGO), Penang, Malaysia"  # each field a line of its own
+    assert chosen == "\nhttps://alpha.example.org\nHousing is a right."
+    assert entry_of(names_only, "Alpha Rights") == ""
+    assert entry_of(everything, "Alpha Rights") == \
+        "\nNon-governmental organisation (NGO), Penang, Malaysia\nhttps://alpha.example.org\nHousing is a right."
+    for html in (usual, chosen, names_only, everything):
+        assert "private@alpha.example.org" not in html and "Siti Rahman" not in html and "Director" not in html
+
+
+def test_on_request_the_list_says_when_it_was_taken_in_utc(client, clock, letter):
+    add_endorsement(letter, "Alpha Rights")
+    clock.advance(hours=5, minutes=7)
+
+    html = signed(client, letter, asof="1")
+
+    assert '<p class="endorsers__as-of">Signatories as of 28 November 2026, 14:07 UTC</p>' in html
+    assert "Signatories as of" not in signed(client, letter)
+
+
+@pytest.mark.words
+def test_the_as_of_line_is_written_in_the_documents_language(client, clock, coordinator):
+    letter = make_letter(coordinator, language="fr", title="Ratifiez le PIDESC")
+
+    html = signed(client, letter, asof="1")
+
+    assert "28 novembre 2026, 09:00 UTC" in html.split('class="endorsers__as-of">', 1)[1].split("</p>")[0]
+
+
+def test_the_toolbar_offers_every_option_with_the_current_ones_chosen(client, letter):
+    html = signed(client, letter, order="date", columns="3", fields="type,website", asof="1", paper="letter")
+
+    toolbar = html.split('<nav class="toolbar"', 1)[1].split("</nav>", 1)[0]
+    for name in ("group", "order", "columns", "paper"):
+        assert f'<label for="{name}">' in toolbar and f'<select id="{name}" name="{name}">' in toolbar
+    assert '<option value="date" selected>' in toolbar and '<option value="3" selected>' in toolbar
+    fieldset = toolbar.split("<fieldset", 1)[1].split("</fieldset>", 1)[0]
+    assert "<legend>Show for each organisation</legend>" in fieldset
+    assert re.findall(r'name="fields" value="(\w+)" (checked)?', fieldset) == [
+        ("type", "checked"), ("city", ""), ("country", ""), ("website", "checked"), ("comment", "")]
+    assert "email" not in fieldset and "contact" not in fieldset
+    assert '<input type="checkbox" name="asof" value="1" checked>' in toolbar
+    assert "PDF…" not in toolbar and "/coordinator/" not in toolbar, "no PDF link for the public"
+
+
+def test_the_checkboxes_of_the_toolbar_give_the_same_page_as_a_link(client, letter):
+    add_endorsement(letter, "Alpha Rights", website="https://alpha.example.org")
+
+    from_the_form = client.get(f"/national/{letter.slug}/signed?fields=&fields=type&fields=website")
+    none_ticked = client.get(f"/national/{letter.slug}/signed?fields=")
+
+    assert from_the_form.get_data(as_text=True) == signed(client, letter, fields="type,website")
+    assert entry_of(none_ticked.get_data(as_text=True), "Alpha Rights").strip() == ""
+
+
+def test_a_coordinator_gets_a_link_to_the_pdf_with_the_same_options(client, signed_in, letter):
+    html = signed(client, letter, order="date", paper="letter", fields="type,website")
+
+    toolbar = html.split('<nav class="toolbar"', 1)[1].split("</nav>", 1)[0]
+    link = re.search(r'<a class="toolbar__pdf" href="([^"]+)">PDF…</a>', toolbar).group(1)
+    assert unescape(link) == f"/coordinator/letters/{letter.id}/pdf?paper=letter&order=date&fields=type,website"
+
+
+def test_the_signed_letter_with_options_is_cached_and_with_an_unknown_parameter_is_not(app, letter):
+    add_endorsement(letter, "Alpha Rights")
+    query = "?order=date&columns=3&fields=type,country,city,website&asof=1&paper=letter"
+    first = app.test_client().get(f"/national/{letter.slug}/signed{query}").get_data(as_text=True)
+
+    with counting_queries() as cached:
+        second = app.test_client().get(f"/national/{letter.slug}/signed{query}").get_data(as_text=True)
+    with counting_queries() as uncached:
+        app.test_client().get(f"/national/{letter.slug}/signed{query}&colour=red")
+
+    assert second == first
+    assert len(cached.statements) <= 1
+    assert len(uncached.statements) > 2
 
 
 # -- the coordinators' CSV ---------------------------------------------------------------

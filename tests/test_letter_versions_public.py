@@ -310,7 +310,7 @@ def test_two_versions_side_by_side_each_with_its_direction_revision_and_fingerpr
     assert "revision 1" in footer and "revision 2" in footer
     assert letter.current_revision.fingerprint in footer and arabic.fingerprint in footer
     assert arabic.fingerprint == text_fingerprint(arabic.revision.text_parts())
-    names = re.findall(r'<span class="entry__name"[^>]*>(.*?)</span>', html)
+    names = re.findall(r'<b class="entry__name"[^>]*>(.*?)</b>', html)
     assert sorted(names) == sorted(["Coalition for Housing Rights", "جمعية حقوق الإنسان"]), "each endorser once"
     assert "earlier revision" not in footer, "an endorsement of the current Arabic text is not of an earlier one"
     # What the toolbar's two selects send works the same.
@@ -334,8 +334,8 @@ def test_on_request_the_signed_letter_tells_the_version_each_endorser_confirmed(
     detailed = signed(client, letter, versions="1")
 
     assert "Version confirmed" not in plain
-    entries = dict(re.findall(r'<span class="entry__name"[^>]*>(.*?)</span>.*?<span class="entry__version">(.*?)</span>',
-                              detailed, re.S))
+    entries = dict(re.findall(r'<b class="entry__name"[^>]*>(.*?)</b>[^<]*\n(Version confirmed: [^<\n]*)</li>',
+                              detailed))
     assert entries == {"Coalition for Housing Rights": "Version confirmed: English",
                        "Ligue des droits": "Version confirmed: Français"}
     assert "Français: 1 listed organisation confirmed this version." in visible_text(detailed)

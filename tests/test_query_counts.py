@@ -247,7 +247,7 @@ def public_entries(response) -> list[str]:
 
 def signed_entries(response) -> int:
     """The organisations named on the signed letter."""
-    return html(response).count('<span class="entry__name"')
+    return html(response).count('<b class="entry__name"')
 
 
 def coordinator_rows(response) -> int:

@@ -191,10 +191,11 @@ def _files_fingerprint(root: Path) -> str:
 # -- serving -------------------------------------------------------------------------------
 
 
-# A value a cached address may carry: a page number, a country or language code, an option.
+# A value a cached address may carry: a page number, a country or language code, an option
+# (the longest: the signed letter's list of fields, "type,city,country,website,comment").
 # Anything else (a search's free text, a typo) is rendered but not stored, so nobody can fill
 # the cache with addresses of their own making.
-CANONICAL = re.compile(r"[A-Za-z0-9,_-]{1,16}")
+CANONICAL = re.compile(r"[A-Za-z0-9,_-]{1,40}")
 
 
 def _shareable(parameters: Iterable[str]) -> bool:

@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 
 from flask import current_app
+from werkzeug.exceptions import NotFound
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
@@ -123,7 +124,11 @@ def make_signed_pdf(job: Job, progress: Progress) -> int:
                                                            Document.page_version == version))
     if existing:
         return existing
-    rendered = render_signed_pdf(letter, options, progress=progress)
+    try:
+        # The rendering's 0-100 % is this job's 0-95 %: signing and storing come after.
+        rendered = render_signed_pdf(letter, options, progress=lambda percent, stage: progress(percent * 95 // 100, stage))
+    except NotFound:  # unpublished since, or a language version no longer public
+        raise CannotBeDone("The letter or the version asked for is no longer public") from None  # not for people
     progress(97, "signing")
     signed = sign_pdf(rendered.content, reason=_("Signed letter as published by %(platform)s",
                                                  platform=letter.platform.name),

@@ -190,9 +190,9 @@ class DeliveryForm(Form):
     def offer(self, documents) -> DeliveryForm:
         """The PDFs made of the letter, newest first and chosen by default, or none."""
         self.document.choices = [
-            *(SelectChoice(str(d.id), ngettext("PDF made on %(date)s: %(num)s organisation listed, SHA-256 %(start)s…",
-                                               "PDF made on %(date)s: %(num)s organisations listed, SHA-256 %(start)s…",
-                                               d.listed, date=date_time(d.created_at), num=number(d.listed),
+            *(SelectChoice(str(d.id), ngettext("PDF made on %(date)s: %(count)s organisation listed, SHA-256 %(start)s…",
+                                               "PDF made on %(date)s: %(count)s organisations listed, SHA-256 %(start)s…",
+                                               d.listed, date=date_time(d.created_at), count=number(d.listed),
                                                start=d.sha256[:12])) for d in documents),
             SelectChoice("", _("No PDF kept (delivered on paper printed from the browser, say)")),
         ]
