@@ -30,8 +30,8 @@ def _echo_certificate(certificate: x509.Certificate) -> None:
 
 
 # An AppGroup runs each command inside the app context, as the key directory is read from the config.
-signing_key = AppGroup(
-    "signing-key", help="The key the platform signs its PDFs with (kept in SIGNING_KEY_DIR, never in the database).")
+signing_key = AppGroup("signing-key", help="The key the platform signs its PDFs with "
+                       "(kept in SIGNING_KEY_DIR, never in the database).")  # not for people: --help stays in English
 
 
 @signing_key.command("generate")
