@@ -20,7 +20,7 @@ from petition.jobs.models import Job, JobStatus
 from petition.jobs.runner import run_due_jobs
 from petition.letters.delivery import DeliveryDetails, DeliveryError, add_addressee, record_delivery
 from petition.letters.rules import close_letter
-from petition.models import Delivery
+from petition.models import Delivery, Endorsement, EndorsementStatus
 from petition.platforms.rules import PlatformDetails, create_platform
 
 from conftest import PASSWORD, add_endorsement, csrf_from, field_error, html_of, make_letter, post_multipart, \
@@ -305,3 +305,49 @@ def test_a_viewer_downloads_the_pdf_made_but_cannot_have_one_made(client, app, e
     token = csrf_from(html_of(client.get("/coordinator/")))
     assert client.post(pdf_page(endorsed), data={"csrf_token": token}).status_code == 403
     assert db.session.scalars(select(Job)).all() == []
+
+
+def test_a_pdf_made_before_an_organisation_withdrew_cannot_be_named_as_delivered(
+        client, signed_in, coordinator, endorsed, clock):
+    """Else the name of an organisation that left would be published with the delivered letter."""
+    ask_for_pdf(client, endorsed)
+    run_due_jobs("w")
+    [stale] = documents(endorsed)
+    leaving = db.session.scalar(select(Endorsement).where(Endorsement.organisation == "Women's Aid Organisation"))
+    leaving.status = EndorsementStatus.WITHDRAWN
+    db.session.commit()
+    close_letter(endorsed, coordinator)
+    clock.advance(days=1)
+    president = add_addressee(endorsed, "H.E. the President", coordinator)
+    path = f"/coordinator/letters/{endorsed.id}/addressees/{president.id}/delivery"
+    form = html_of(client.get(path))
+    assert f'value="{stale.id}"' not in form  # not even offered
+    with pytest.raises(DeliveryError) as refused:
+        record_delivery(endorsed, president, DeliveryDetails(delivered_on=clock.now.date(), method="hand",
+                                                           document_id=stale.id), coordinator)
+    assert refused.value.field == "document" and "make it again" in refused.value.message
+    assert db.session.scalars(select(Delivery)).all() == []
+
+
+def test_a_pdf_whose_letter_changed_while_it_was_asked_for_is_not_kept(client, signed_in, endorsed):
+    ask_for_pdf(client, endorsed)
+    add_endorsement(endorsed, "Arrived Meanwhile")  # before a worker took the job
+    run_due_jobs("w")
+    assert documents(endorsed) == []
+    [job] = db.session.scalars(select(Job)).all()
+    assert job.status == JobStatus.FAILED and "changed since this PDF was asked for" in job.last_error
+    page = visible_text(html_of(client.get(pdf_page(endorsed))))
+    assert "No PDF was made yet" in page  # for the letter as it is now: ask again
+
+
+def test_a_copy_larger_than_other_forms_allow_is_checked_and_one_past_the_limit_refused(client, app, delivered,
+                                                                                          endorsed):
+    _delivery, document = delivered
+    check = public(endorsed, "/check")
+    token = csrf_from(html_of(client.get(check)))
+    large = document.content + b"%" + b"0" * (3 * 1024 * 1024)  # 3 MB: a long list's PDF, changed
+    answer = post_multipart(client, check, {"csrf_token": token, "copy": pdf_file(large)})
+    assert answer.status_code == 200
+    assert "Not identical to any PDF delivered" in visible_text(html_of(answer))
+    app.config["CHECK_MAX_MEGABYTES"] = 2
+    assert post_multipart(client, check, {"csrf_token": token, "copy": pdf_file(large)}).status_code == 413

@@ -35,13 +35,14 @@ def upgrade():
         sa.Column('pages', sa.Integer(), nullable=True),
         sa.Column('listed', sa.Integer(), nullable=False),
         sa.Column('endorsed_by', sa.Integer(), nullable=False),
+        sa.Column('made_from', sa.String(length=64), nullable=False),
         sa.Column('signer', sa.String(length=400), nullable=True),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.Column('content', sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(['letter_id'], ['letters.id'], name=op.f('fk_documents_letter_id_letters'),
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_documents')),
-        sa.UniqueConstraint('letter_id', 'key', 'page_version', name=op.f('uq_documents_made_from')),
+        sa.UniqueConstraint('letter_id', 'key', 'page_version', name=op.f('uq_documents_options_version')),
     )
     op.create_index(op.f('ix_documents_letter_id'), 'documents', ['letter_id'])
     op.create_index(op.f('ix_documents_sha256'), 'documents', ['sha256'])

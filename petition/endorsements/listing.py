@@ -96,7 +96,8 @@ def page_number(value: str) -> int:
     return int(value)
 
 
-def _listed(letter: Letter) -> Select:
+def listed_query(letter: Letter) -> Select:
+    """The endorsements the public may see of a letter: published, and listed by their consent."""
     return select(Endorsement).where(
         Endorsement.letter_id == letter.id,
         Endorsement.status == EndorsementStatus.PUBLISHED,
@@ -107,7 +108,7 @@ def _listed(letter: Letter) -> Select:
 def listed_endorsements(letter: Letter, search: str = "", country: str = "", page: int = 1,
                         per_page: int = 50) -> Pagination:
     """One page of the public list, alphabetical, optionally filtered."""
-    query = _listed(letter)
+    query = listed_query(letter)
     if search:
         key = organisation_key(search)
         # % and _ typed in the box are searched for, not wildcards.
@@ -126,13 +127,13 @@ def listed_endorsements(letter: Letter, search: str = "", country: str = "", pag
 
 
 def all_listed_endorsements(letter: Letter) -> list[PublicEndorsement]:
-    query = (_listed(letter).with_only_columns(*PUBLIC_COLUMNS)
+    query = (listed_query(letter).with_only_columns(*PUBLIC_COLUMNS)
              .order_by(func.lower(Endorsement.organisation), Endorsement.id))
     labels = Labels()
     return [PublicEndorsement.of(row, labels) for row in db.session.execute(query)]
 
 
 def listed_countries(letter: Letter) -> list[tuple[str, str]]:
-    codes = db.session.scalars(_listed(letter).with_only_columns(Endorsement.country).distinct())
+    codes = db.session.scalars(listed_query(letter).with_only_columns(Endorsement.country).distinct())
     # Named in the reader's language, and sorted for it (accents and case aside).
     return sorted(((code, country_name(code)) for code in codes), key=lambda pair: (collation_key(pair[1]), pair[1]))

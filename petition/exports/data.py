@@ -33,7 +33,7 @@ from ..core.clock import utcnow
 from ..core.extensions import db
 from ..core.i18n import current_language
 from ..core.links import public_url
-from ..endorsements.listing import PUBLIC_COLUMNS, PublicEndorsement, _listed
+from ..endorsements.listing import PUBLIC_COLUMNS, PublicEndorsement, listed_query
 from ..endorsements.models import Endorsement
 from ..letters.models import Letter, Revision
 
@@ -187,7 +187,7 @@ def plan_export(letter: Letter, fields: Fields) -> EndorsementExport:
     endorsement in the order it came, with ``Fields.PUBLIC`` the listed organisations
     only, in the public list's order. Call it during the request, in the reader's language."""
     if fields is Fields.PUBLIC:
-        query = (_listed(letter).with_only_columns(*PUBLIC_COLUMNS)
+        query = (listed_query(letter).with_only_columns(*PUBLIC_COLUMNS)
                  .order_by(func.lower(Endorsement.organisation), Endorsement.id))
         columns = PUBLIC_FIELD_COLUMNS
     else:

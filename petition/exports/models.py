@@ -18,7 +18,7 @@ class Document(db.Model):
     from ``deliveries`` refuses it)."""
 
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("letter_id", "key", "page_version", name="uq_documents_made_from"),)
+    __table_args__ = (UniqueConstraint("letter_id", "key", "page_version", name="uq_documents_options_version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"), index=True)
@@ -33,6 +33,9 @@ class Document(db.Model):
     # Organisations named in it, and the published total it states.
     listed: Mapped[int] = mapped_column(default=0)
     endorsed_by: Mapped[int] = mapped_column(default=0)
+    # What it was made from: the texts' revisions and the listed endorsements as shown (see
+    # pdf_documents.listing_fingerprint). A delivery may name it only while they are unchanged.
+    made_from: Mapped[str] = mapped_column(String(64), default="")
     # Who signed it (the certificate's subject and SHA-256 fingerprint), if the platform has a key.
     signer: Mapped[str | None] = mapped_column(String(400))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from flask import current_app
 from werkzeug.exceptions import NotFound
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 
 from ..core.extensions import db
+from ..endorsements.listing import PUBLIC_COLUMNS, listed_query
+from ..endorsements.models import Endorsement, EndorsementStatus
 from ..jobs.models import Job
 from ..jobs.runner import CannotBeDone, Progress, enqueue, handles
 from ..letters.models import Delivery, Letter
+from ..letters.translations import current_revision_ids
 from .models import Document
 from .options import DocumentOptions, InvalidOptions
 
@@ -28,6 +31,22 @@ KIND = "signed_pdf"
 
 def job_key(letter: Letter, options: DocumentOptions, page_version: int) -> str:
     return f"{KIND}:{letter.id}:{page_version}:{options.key}"
+
+
+def listing_fingerprint(letter: Letter) -> str:
+    """What a signed letter is made from, as one SHA-256: the revision of each public version of
+    the text, the number of published endorsements, and every listed endorsement as shown. A PDF
+    made when it was the same says what the letter says now, whatever else changed since (a
+    delivery, a response); only such a PDF may be named as the one delivered."""
+    digest = hashlib.sha256()
+    digest.update(repr(sorted(current_revision_ids(letter))).encode())
+    digest.update(repr(db.session.scalar(select(func.count()).where(
+        Endorsement.letter_id == letter.id, Endorsement.status == EndorsementStatus.PUBLISHED))).encode())
+    rows = db.session.execute(listed_query(letter).with_only_columns(Endorsement.id, *PUBLIC_COLUMNS)
+                              .order_by(Endorsement.id))
+    for row in rows:
+        digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
 
 
 def current_page_version(letter: Letter) -> int:
@@ -106,8 +125,8 @@ def stage_words(stage: str) -> str:
 
 @handles(KIND)
 def make_signed_pdf(job: Job, progress: Progress) -> int:
-    """The job: render, sign, keep. Older PDFs made with the same options for an earlier
-    page version go, unless a delivery names them."""
+    """The job: render, sign, keep, with what it was made from. Refused (failed at once) when
+    the letter changed since it was asked for, or while it was made: the page then offers a new one."""
     from ..signing.pdf import sign_pdf
     from .pdf import render_signed_pdf
 
@@ -119,16 +138,21 @@ def make_signed_pdf(job: Job, progress: Progress) -> int:
     except InvalidOptions as error:
         raise CannotBeDone(f"Options no longer valid: {error}") from None  # not for people
     version = job.details["page_version"]
+    if current_page_version(letter) != version:
+        raise CannotBeDone("The letter changed since this PDF was asked for")  # not for people: a diagnostic
     existing = db.session.scalar(select(Document.id).where(Document.letter_id == letter.id,
                                                            Document.key == options.key,
                                                            Document.page_version == version))
     if existing:
         return existing
+    made_from = listing_fingerprint(letter)
     try:
         # The rendering's 0-100 % is this job's 0-95 %: signing and storing come after.
         rendered = render_signed_pdf(letter, options, progress=lambda percent, stage: progress(percent * 95 // 100, stage))
     except NotFound:  # unpublished since, or a language version no longer public
         raise CannotBeDone("The letter or the version asked for is no longer public") from None  # not for people
+    if listing_fingerprint(letter) != made_from:  # an endorsement came or went during the render
+        raise CannotBeDone("The letter changed while its PDF was made")  # not for people: a diagnostic
     progress(97, "signing")
     signed = sign_pdf(rendered.content, reason=_("Signed letter as published by %(platform)s",
                                                  platform=letter.platform.name),
@@ -137,12 +161,14 @@ def make_signed_pdf(job: Job, progress: Progress) -> int:
     document = Document(letter_id=letter.id, key=options.key, page_version=version, filename=rendered.filename,
                         language=rendered.language, sha256=hashlib.sha256(content).hexdigest(), size=len(content),
                         pages=rendered.pages, listed=rendered.listed, endorsed_by=rendered.endorsed_by,
-                        signer=signed.signer, content=content)
+                        made_from=made_from, signer=signed.signer, content=content)
     db.session.add(document)
     db.session.flush()
+    # Older PDFs of the letter, whatever their options, are never given again: they go, unless a
+    # delivery names them (the foreign key would refuse it anyway).
     delivered = select(Delivery.document_id).where(Delivery.document_id.is_not(None)).scalar_subquery()
-    db.session.execute(delete(Document).where(Document.letter_id == letter.id, Document.key == options.key,
-                                              Document.page_version < version, Document.id.not_in(delivered))
+    db.session.execute(delete(Document).where(Document.letter_id == letter.id, Document.page_version < version,
+                                              Document.id.not_in(delivered))
                        .execution_options(synchronize_session=False))
     return document.id
 

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from ..accounts.permissions import Permission, Rule, can, letter_platform, register
 from ..coordinator import bp as coordinator
-from ..core.extensions import db
+from ..core.extensions import db, limiter
 from ..core.forms import ActionForm
 from ..core.http import found_or_404
 from ..letters.models import Delivery, Letter
@@ -121,12 +121,20 @@ def delivered_pdf(platform: str, slug: str, delivery_id: int):
     return _pdf_download(delivery.document, cache="public, max-age=86400")
 
 
+@public.url_value_preprocessor
+def _room_for_a_copy(endpoint: str | None, values: dict | None) -> None:
+    # A PDF of thousands of endorsers is larger than any other form's body. URL preprocessors
+    # run before every before_request function, so before the CSRF check reads the body.
+    if endpoint == "public.check_copy":
+        request.max_content_length = CheckCopyForm.max_bytes()
+
+
 @public.route("/<platform:platform>/<slug>/check", methods=["GET", "POST"])
+@limiter.limit("30/hour", methods=["POST"])
 def check_copy(platform: str, slug: str):
-    """Is this file (or this SHA-256) exactly a PDF that was delivered? Uploads may be
-    larger than other forms' (a PDF of thousands of endorsers), up to CHECK_MAX_MEGABYTES."""
+    """Is this file (or this SHA-256) exactly a PDF that was delivered? The file is read in
+    chunks to compute its SHA-256, never kept."""
     letter = found_or_404(find_public_letter(platform, slug))
-    request.max_content_length = max(request.max_content_length or 0, CheckCopyForm.max_bytes())
     form = CheckCopyForm()
     deliveries = pdf_documents.deliveries_with_documents(letter)
     result = None

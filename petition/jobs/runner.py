@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -222,7 +223,7 @@ class BackgroundJobs:
         self._queue.join()
 
     def _run(self) -> None:
-        worker = f"web-{os.getpid()}"
+        worker = f"web-{socket.gethostname()}-{os.getpid()}"
         while True:
             app = self._queue.get()
             try:

@@ -95,8 +95,12 @@ class AddresseeChanged(DeliveryError):
 
 
 def documents_to_deliver(letter: Letter) -> list[Document]:
-    """The PDFs made of the letter that a delivery may name, newest first (without their bytes)."""
-    return list(db.session.scalars(select(Document).where(Document.letter_id == letter.id)
+    """The PDFs made of the letter as it is now (its text and its list), that a delivery may
+    name, newest first (without their bytes)."""
+    from ..exports.pdf_documents import listing_fingerprint
+
+    return list(db.session.scalars(select(Document).where(Document.letter_id == letter.id,
+                                                          Document.made_from == listing_fingerprint(letter))
                                    .order_by(Document.created_at.desc(), Document.id.desc())))
 
 
@@ -243,9 +247,8 @@ def record_delivery(letter: Letter, addressee: Addressee, details: DeliveryDetai
                               date=long_date(letter.published_at.date())), "delivered_on")
     if addressee.delivery is not None:
         raise already_delivered(addressee)
-    if details.document_id is not None and db.session.scalar(
-            select(Document.letter_id).where(Document.id == details.document_id)) != letter.id:
-        raise DeliveryError(_("Choose one of the PDFs made of this letter."), "document")
+    if details.document_id is not None:
+        _check_document(letter, details.document_id)
     _mark_delivered(letter)
     revision = letter.current_revision
     now = utcnow()
@@ -263,6 +266,9 @@ def record_delivery(letter: Letter, addressee: Addressee, details: DeliveryDetai
         db.session.flush()
     except IntegrityError:  # another coordinator recorded this addressee's delivery (or removed it) a moment ago
         db.session.rollback()
+        if details.document_id is not None and db.session.get(Document, details.document_id) is None:
+            raise DeliveryError(_("That PDF was replaced by a newer one a moment ago: choose it again."),
+                                "document") from None
         if find_addressee(letter, addressee_id) is None:
             raise DeliveryError(with_names(_("%(name)s was removed from the addressees a moment ago.",
                                           name=isolate(name)))) from None
@@ -273,6 +279,20 @@ def record_delivery(letter: Letter, addressee: Addressee, details: DeliveryDetai
                     delivery=delivery, addressee=addressee, method=METHOD_PHRASES[DeliveryMethod(delivery.method)])
     db.session.commit()
     return delivery
+
+
+def _check_document(letter: Letter, document_id: int) -> None:
+    """The PDF named as delivered: one of the letter's, made from its text and list as they are now
+    (a PDF made before an organisation withdrew must not be published as delivered)."""
+    from ..exports.pdf_documents import listing_fingerprint
+
+    made = db.session.execute(select(Document.letter_id, Document.made_from).where(Document.id == document_id)
+                              .with_for_update()).first()
+    if made is None or made.letter_id != letter.id:
+        raise DeliveryError(_("Choose one of the PDFs made of this letter."), "document")
+    if made.made_from != listing_fingerprint(letter):
+        raise DeliveryError(_("This PDF was made before the latest change to the text or the list of endorsers: "
+                              "make it again, then record the delivery."), "document")
 
 
 def already_delivered(addressee: Addressee) -> AlreadyDelivered:
