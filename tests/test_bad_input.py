@@ -217,7 +217,7 @@ def test_right_to_left_and_non_latin_text_is_stored_and_shown_exactly(client, en
     for script, typed in FOREIGN.items():
         assert shown[typed["organisation"]] == (typed["city"], typed["comment"]), script
     signed = client.get(f"/national/{stored.slug}/signed").get_data(as_text=True)
-    assert all(f'dir="auto">{typed["organisation"]}</span>' in signed for typed in FOREIGN.values())
+    assert all(f'dir="auto">{typed["organisation"]}</b>' in signed for typed in FOREIGN.values())
 
 
 HOSTILE = dict(

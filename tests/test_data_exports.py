@@ -136,6 +136,7 @@ def test_the_csv_keeps_its_columns_and_adds_the_date_of_publication(client, sign
     assert (pending["Status"], pending["Confirmed (UTC)"], pending["Published (UTC)"]) == ("pending", "", "")
 
 
+@pytest.mark.words  # what the file says, not what a database stores
 def test_the_workbook_has_a_frozen_bold_header_typed_cells_and_wide_columns(client, signed_in, endorsed):
     stored = db.session.scalars(select(Endorsement).where(Endorsement.letter_id == endorsed.id)
                                 .order_by(Endorsement.id)).all()
@@ -159,6 +160,7 @@ def test_the_workbook_has_a_frozen_bold_header_typed_cells_and_wide_columns(clie
     assert first["Country"] == "Uruguay" and first["Country code"] == "UY"
 
 
+@pytest.mark.words  # what the file says, not what a database stores
 def test_the_json_is_one_document_with_the_letter_machine_values_and_english_keys(client, signed_in, endorsed):
     response = export(client, endorsed, "json", lang="fr")
 
@@ -179,6 +181,7 @@ def test_the_json_is_one_document_with_the_letter_machine_values_and_english_key
     assert "Asociación".encode() in response.get_data()  # written as UTF-8, not \\u escapes
 
 
+@pytest.mark.words  # what the file says, not what a database stores
 def test_headings_and_names_are_in_the_coordinators_language_and_values_stay_machine_values(client, signed_in,
                                                                                          endorsed):
     rows = read_csv(export(client, endorsed, "csv", lang="fr"))
@@ -196,6 +199,7 @@ def test_headings_and_names_are_in_the_coordinators_language_and_values_stay_mac
 # -- awkward values ----------------------------------------------------------------------------------
 
 
+@pytest.mark.words  # what the file says, not what a database stores
 @pytest.mark.parametrize("extension", FORMATS)
 def test_commas_quotes_and_line_breaks_stay_inside_their_cells(client, signed_in, letter, extension):
     add_endorsement(letter, 'Union "Solidarity", Penang', comment='First line,\nsecond "line"\r\nthird; ok')
@@ -220,6 +224,7 @@ RISKY = {"organisation": '=HYPERLINK("http://evil.example","Click")', "city": "+
          "contact_name": "-2+3", "contact_role": "@SUM(A1:A9)", "comment": "=1+1 is two", "website": "#N/A"}
 
 
+@pytest.mark.words  # what the file says, not what a database stores
 def test_the_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas(client, signed_in, letter):
     add_endorsement(letter, RISKY["organisation"], **{k: v for k, v in RISKY.items() if k != "organisation"})
     add_endorsement(letter, "Plain Name", city="Penang - Island", comment="a = b")
@@ -232,6 +237,7 @@ def test_the_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas(client, s
     assert (plain["Organisation"], plain["City"], plain["Comment"]) == ("Plain Name", "Penang - Island", "a = b")
 
 
+@pytest.mark.words  # what the file says, not what a database stores
 def test_the_workbook_stores_formula_like_values_as_text_never_as_formulas(client, signed_in, letter):
     add_endorsement(letter, RISKY["organisation"], **{k: v for k, v in RISKY.items() if k != "organisation"})
     add_endorsement(letter, "Plain Name", city="Penang - Island", comment="a = b")
@@ -266,6 +272,7 @@ def test_names_in_any_script_come_back_intact(client, signed_in, letter, extensi
         assert text.encode("utf-8") in data, text
 
 
+@pytest.mark.words  # what the file says, not what a database stores
 def test_control_characters_no_spreadsheet_can_hold_are_dropped_not_a_500(client, signed_in, letter):
     add_endorsement(letter, "Bell\x07 Foundation", comment="tab\there, vertical\x0btab")
 
@@ -319,6 +326,7 @@ def test_the_public_files_have_exactly_the_public_columns(client, signed_in, end
     assert xlsx_rows(sheet)[0]["Endorsed on"].date() == endorsed_on  # a real date in the workbook
 
 
+@pytest.mark.words  # what the file says, not what a database stores
 @pytest.mark.parametrize("extension", FORMATS)
 @pytest.mark.parametrize("fields", ["", "ALL", "private", "public,all", "%00", "x" * 500])
 def test_any_other_choice_of_fields_is_a_bad_request(client, signed_in, endorsed, extension, fields):
@@ -333,6 +341,7 @@ def test_any_other_choice_of_fields_is_a_bad_request(client, signed_in, endorsed
 # -- who may download ------------------------------------------------------------------------------------
 
 
+@pytest.mark.words  # what the file says, not what a database stores
 @pytest.mark.parametrize("extension", FORMATS)
 @pytest.mark.parametrize("fields", ["all", "public"])
 def test_anonymous_visitors_are_sent_to_sign_in_and_get_no_data(client, endorsed, extension, fields):
@@ -369,6 +378,7 @@ def test_a_viewer_of_the_platform_may_download(app, platform, endorsed, extensio
     assert "Asociación Derechos Ya" in names_in(response, extension)
 
 
+@pytest.mark.words  # what the file says, not what a database stores
 def test_an_unknown_letter_is_not_found(client, signed_in):
     for extension in FORMATS:
         assert client.get(f"/coordinator/letters/999999/endorsements.{extension}").status_code == 404
@@ -444,6 +454,7 @@ def test_the_stream_gives_its_connection_back_when_read_to_the_end_or_dropped_ha
 # -- the links on the letter's page --------------------------------------------------------------------------
 
 
+@pytest.mark.words  # what the file says, not what a database stores
 def test_the_downloads_partial_links_each_format_with_all_or_public_fields(app, client, signed_in, endorsed):
     with app.test_request_context():
         html = render_template("coordinator/_exports.html", letter=endorsed)

@@ -399,7 +399,8 @@ def test_the_as_of_line_is_written_in_the_documents_language(client, clock, coor
 
     html = signed(client, letter, asof="1")
 
-    assert "28 novembre 2026, 09:00 UTC" in html.split('class="endorsers__as-of">', 1)[1].split("</p>")[0]
+    assert html.split('class="endorsers__as-of">', 1)[1].split("</p>")[0] == \
+        "Signataires au 28 novembre 2026, à 09:00 UTC"
 
 
 def test_the_toolbar_offers_every_option_with_the_current_ones_chosen(client, letter):

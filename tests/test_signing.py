@@ -3,6 +3,7 @@ anyone can check a PDF was issued by the platform and not changed since."""
 
 from __future__ import annotations
 
+import asyncio
 import stat
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
@@ -117,6 +118,17 @@ def test_a_signed_pdf_verifies_as_the_platforms_and_still_reads(generated, pdfs,
     assert signature["/SubFilter"] == "/ETSI.CAdES.detached" and signature["/Reason"] == REASON
     if variant == "pdf/ua-1":  # still a tagged document after signing
         assert "/StructTreeRoot" in reader.trailer["/Root"] and reader.trailer["/Root"]["/MarkInfo"]["/Marked"]
+
+
+def test_signing_and_checking_work_where_an_event_loop_is_running(generated, pdfs):
+    """pyHanko's synchronous calls start an event loop of their own: called from a thread whose
+    loop runs (async code, Playwright's sync API in the same process), they run apart."""
+    async def inside_a_loop():
+        signed = sign_pdf(pdfs["plain"], reason=REASON)
+        return signed, verify_pdf(signed.content)
+
+    signed, verification = asyncio.run(inside_a_loop())
+    assert signed.signer is not None and verification.valid and verification.platform_key == "current"
 
 
 def test_one_changed_byte_or_an_addition_breaks_the_signature(generated, pdfs):

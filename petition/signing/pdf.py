@@ -6,7 +6,9 @@ file, and their digest is the one the platform's key signed."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
@@ -37,6 +39,18 @@ class SignedPdf:
     signer: str | None
 
 
+def _outside_any_event_loop(call, *args, **kwargs):
+    """pyHanko's synchronous API runs asyncio.run(), which refuses to start in a thread whose
+    event loop is running (a caller inside async code, or Playwright's sync API in the same
+    thread): there it runs in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call, *args, **kwargs).result()
+
+
 def sign_pdf(content: bytes, *, reason: str, location: str | None = None, name: str | None = None) -> SignedPdf:
     """Sign a PDF with the platform's key (an invisible PAdES baseline signature, appended as an
     incremental update so the document's own bytes, tags and PDF/UA structure stay as they were).
@@ -56,7 +70,7 @@ def sign_pdf(content: bytes, *, reason: str, location: str | None = None, name: 
         field_name=FIELD_NAME if not existing else f"{FIELD_NAME}{existing + 1}",
         reason=reason, location=location, name=name,
         subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256")
-    output = signers.sign_pdf(writer, metadata, signer=signer)
+    output = _outside_any_event_loop(signers.sign_pdf, writer, metadata, signer=signer)
     return SignedPdf(output.getvalue(), describe(key.certificate))
 
 
@@ -127,7 +141,7 @@ def _verify_signature(embedded) -> Verification:
     context = ValidationContext(
         trust_roots=[translate_pyca_cryptography_cert_to_asn1(certificate) for _kind, certificate in platform.values()],
         allow_fetching=False, moment=signed_at)
-    status = validate_pdf_signature(embedded, context, skip_diff=True)
+    status = _outside_any_event_loop(validate_pdf_signature, embedded, context, skip_diff=True)
     digest_matches = bool(status.intact and status.valid)
     covers_whole_file = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
     platform_key = ours[0] if ours is not None and digest_matches and status.trusted else None
