@@ -111,6 +111,9 @@ def test_each_choice_of_options_is_its_own_pdf(client, signed_in, endorsed):
 def test_bad_options_and_drafts_have_no_pdf(client, signed_in, coordinator, letter):
     assert client.get(pdf_page(letter, paper="tabloid")).status_code == 400
     assert client.get(pdf_page(letter, columns="many")).status_code == 400
+    assert client.get(pdf_page(letter, text="fr")).status_code == 404  # no public French version
+    token = csrf_from(html_of(client.get(pdf_page(letter))))
+    assert client.post(pdf_page(letter, text="fr"), data={"csrf_token": token}).status_code == 404
     draft = make_letter(coordinator, publish=False, title="Not yet")
     assert client.get(pdf_page(draft)).status_code == 404
     assert db.session.scalars(select(Job)).all() == []

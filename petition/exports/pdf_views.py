@@ -16,6 +16,7 @@ from ..core.forms import ActionForm
 from ..core.http import found_or_404
 from ..letters.models import Delivery, Letter
 from ..letters.rules import find_public_letter
+from ..letters.translations import signed_versions
 from ..public import bp as public
 from . import pdf_documents
 from .forms import CheckCopyForm
@@ -31,11 +32,16 @@ for endpoint, permission in {
     register(f"coordinator.{endpoint}", Rule(permission, letter_platform))
 
 
-def _options() -> DocumentOptions:
+def _options(letter: Letter) -> DocumentOptions:
+    """The document's options from the query: 400 for a bad value, 404 for a language
+    version of the letter that is not public (as the print page answers)."""
     try:
-        return DocumentOptions.from_args(request.args)
+        options = DocumentOptions.from_args(request.args)
     except InvalidOptions:
         abort(400)
+    if signed_versions(letter, ",".join(options.text)) is None:
+        abort(404)
+    return options
 
 
 def _published(letter_id: int) -> Letter:
@@ -48,7 +54,7 @@ def _published(letter_id: int) -> Letter:
 @coordinator.get("/letters/<id:letter_id>/pdf")
 def letter_pdf(letter_id: int):
     letter = _published(letter_id)
-    options = _options()
+    options = _options(letter)
     state = pdf_documents.pdf_state(letter, options)
     query = options.as_args()
     urls = {"print": url_for("public.signed", **letter.route, **query),
@@ -65,7 +71,7 @@ def letter_pdf(letter_id: int):
 @coordinator.post("/letters/<id:letter_id>/pdf")
 def make_letter_pdf(letter_id: int):
     letter = _published(letter_id)
-    options = _options()
+    options = _options(letter)
     if not ActionForm().validate():
         abort(400)
     pdf_documents.ask_for_pdf(letter, options, current_user.id)
@@ -76,7 +82,7 @@ def make_letter_pdf(letter_id: int):
 def letter_pdf_status(letter_id: int):
     """The state of the PDF for these options, for the page's progress bar."""
     letter = _published(letter_id)
-    state = pdf_documents.pdf_state(letter, _options())
+    state = pdf_documents.pdf_state(letter, _options(letter))
     job = state.job
     answer = {"state": state.state, "progress": 100 if state.document else (job.progress if job else 0),
               "stage": pdf_documents.stage_words(job.stage) if job else ""}
