@@ -279,10 +279,10 @@ def export_pdf(address: str, output: str, query: str) -> None:
                       location=current_app.config["BASE_URL"])
     with open(output, "wb") as target:
         target.write(signed.content)
-    click.echo(ngettext("%(path)s: %(num)d page, %(listed)s organisations listed, in %(seconds)s s.",
-                        "%(path)s: %(num)d pages, %(listed)s organisations listed, in %(seconds)s s.",
-                        rendered.pages, path=output, listed=rendered.listed,
-                        seconds=f"{time.monotonic() - started:.1f}"))
+    seconds = f"{time.monotonic() - started:.1f}"
+    click.echo(_("%(path)s: %(pages)s, %(listed)s, in %(seconds)s s.", path=output, seconds=seconds,
+                 pages=ngettext("%(num)d page", "%(num)d pages", rendered.pages),
+                 listed=ngettext("%(num)d organisation listed", "%(num)d organisations listed", rendered.listed)))
     click.echo(_("Signed by: %(signer)s", signer=signed.signer) if signed.signer
                else _("Not signed: no signing key (flask signing-key generate makes one)."))
 

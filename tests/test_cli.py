@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, func, inspect, select, text
 
 from petition.core.extensions import db
 from petition.letters.rules import close_letter
-from petition.models import Coordinator, Endorsement, Letter, Platform, Revision
+from petition.models import Coordinator, Delivery, Endorsement, Letter, Platform, Revision
 
 from conftest import _postgres_url, visible_text, add_endorsement, csrf_from, everything_stored, make_letter
 
@@ -224,6 +224,41 @@ class TestUpgradingFromTheFirstRelease:
         assert (signed.status_code, signed.headers["Location"]) == (301, f"/{platform.slug}/ratify/signed")
         link = f"/confirm/{make_token(Purpose.CONFIRM, {'endorsement': 1})}"  # a link already in an inbox
         assert "Confirm endorsement" in client.get(link).get_data(as_text=True)
+
+    def test_a_delivered_letter_of_the_previous_release_keeps_its_delivery_and_its_page(self, app, runner, client):
+        """Migration 0007 rebuilds deliveries on SQLite (a new column): rows and page-version triggers stay."""
+        from flask_migrate import upgrade
+
+        upgrade(revision="0006")
+        when = "'2026-11-01 00:00:00'"
+        with db.engine.begin() as connection:
+            for statement in (
+                "INSERT INTO platforms (id, slug, name, description, default_language, address_line, accent_colour, "
+                f"logo_version, created_at) VALUES (1, 'national', 'National Platform', '', 'en', '', '#1d4f91', 0, {when})",
+                "INSERT INTO letters (id, platform_id, slug, title, addressee, body, closing, signature, language, "
+                "status, requires_approval, notify, created_at, updated_at, published_at, closed_at) VALUES (1, 1, "
+                f"'ratify', 'Ratify', 'H.E.', 'Text', '', '', 'en', 'delivered', false, 'none', {when}, {when}, "
+                f"{when}, {when})",
+                "INSERT INTO revisions (id, letter_id, number, title, addressee, body, closing, signature, "
+                f"fingerprint, note, created_at, language) VALUES (1, 1, 1, 'Ratify', 'H.E.', 'Text', '', '', 'f', '', "
+                f"{when}, 'en')",
+                "INSERT INTO addressees (id, letter_id, position, name) VALUES (1, 1, 0, 'The President')",
+                "INSERT INTO deliveries (id, letter_id, addressee_id, delivered_on, method, delivered_by, reference, "
+                f"revision_id, fingerprint, endorsement_count, recorded_at) VALUES (1, 1, 1, '2026-11-02', 'hand', "
+                f"'Amina', 'Ref 1', 1, 'f', 0, {when})"):
+                connection.execute(text(statement))
+
+        assert runner.invoke(args=["init-db"]).exit_code == 0
+
+        delivery = db.session.get(Delivery, 1)
+        assert (delivery.reference, delivery.delivered_by, delivery.document_id) == ("Ref 1", "Amina", None)
+        page = client.get("/national/ratify")
+        assert page.status_code == 200 and "The President" in visible_text(page.get_data(as_text=True))
+        assert client.get("/national/ratify/delivered/1.pdf").status_code == 404  # no PDF was kept then
+        before = db.session.scalar(select(Letter.page_version).where(Letter.id == 1))
+        delivery.reference = "Ref 1b"
+        db.session.commit()
+        assert db.session.scalar(select(Letter.page_version).where(Letter.id == 1)) > before, "triggers kept"
 
     def test_revisions_take_their_letters_language_and_endorsements_keep_theirs(self, app, runner, client):
         from flask_migrate import upgrade
@@ -500,3 +535,49 @@ def test_close_due_letters_closes_the_letters_past_their_deadline_once(app, runn
     assert statuses["Past its deadline"] == ("closed", datetime(2026, 12, 1))
     assert statuses["Deadline today"][0] == statuses["No deadline"][0] == "open"
     assert statuses["Closed by hand"][0] == "closed" and statuses["A draft"][0] == "draft"
+
+
+# -- the signed letter as a PDF, from the command line -------------------------------------------
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["export-pdf", "national/no-such-letter", "-o", "{out}"], "No published letter at national/no-such-letter."),
+    (["export-pdf", "nowhere", "-o", "{out}"], "No published letter at nowhere."),
+    (["export-pdf", "national/{slug}", "-o", "{out}", "--options", "paper=tabloid"], "paper='tabloid'"),
+    (["export-pdf", "national/{slug}", "-o", "{out}", "--options", "fields=email"], "fields: 'email'"),
+])
+def test_export_pdf_refuses_a_bad_address_or_option_with_a_message(app, runner, letter, tmp_path, arguments, message):
+    out = tmp_path / "letter.pdf"
+    result = runner.invoke(args=[a.format(out=out, slug=letter.slug) for a in arguments])
+    assert result.exit_code == 2 and message in result.output
+    assert not out.exists()
+
+
+def test_export_pdf_writes_the_signed_letter_with_its_options(app, runner, letter, tmp_path):
+    from pypdf import PdfReader
+
+    add_endorsement(letter, "Coalition for Housing Rights")
+    out = tmp_path / "letter.pdf"
+    result = runner.invoke(args=["export-pdf", f"national/{letter.slug}", "-o", str(out), "--options", "paper=letter"])
+    assert result.exit_code == 0, result.output
+    assert f"{out}: 1 page, 1 organisation listed, in " in result.output
+    assert "Not signed: no signing key" in result.output
+    reader = PdfReader(out)
+    assert "Coalition for Housing Rights" in reader.pages[-1].extract_text()
+    assert [round(float(n)) for n in reader.pages[0].mediabox.upper_right] == [612, 792]
+
+
+def test_run_jobs_runs_what_is_due_and_says_how_many(app, runner, letter):
+    from petition.exports.options import DocumentOptions
+    from petition.exports.pdf_documents import ask_for_pdf, pdf_state
+
+    ask_for_pdf(letter, DocumentOptions(), None)
+    assert runner.invoke(args=["run-jobs"]).output.strip() == "1 job run."
+    assert pdf_state(letter, DocumentOptions()).state == "ready"
+    assert runner.invoke(args=["run-jobs"]).output.strip() == "0 jobs run."
+
+
+@pytest.mark.parametrize("interval", ["0", "-1", "soon"])
+def test_worker_refuses_a_bad_interval_with_a_message(runner, interval):
+    result = runner.invoke(args=["worker", "--interval", interval])
+    assert result.exit_code == 2 and "--interval" in result.output
