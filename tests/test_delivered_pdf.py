@@ -150,17 +150,26 @@ def test_a_failed_pdf_says_why_and_can_be_asked_for_again(client, signed_in, app
 # -- delivered --------------------------------------------------------------------------------
 
 
+def closed_with_an_addressee(letter, coordinator, clock, days: int = 1):
+    """The letter closed, some days on, with the addressee a delivery is recorded to."""
+    close_letter(letter, coordinator)
+    clock.advance(days=days)
+    return add_addressee(letter, "H.E. the President", coordinator)
+
+
+def hand_delivered(letter, president, coordinator, clock, document_id: int | None = None) -> Delivery:
+    return record_delivery(letter, president, DeliveryDetails(delivered_on=clock.now.date(), method="hand",
+                                                              document_id=document_id), coordinator)
+
+
 @pytest.fixture
 def delivered(client, signed_in, coordinator, endorsed, clock):
     """The letter closed, its PDF made, and delivered with it to the President."""
     ask_for_pdf(client, endorsed)
     run_due_jobs("w")
     [document] = documents(endorsed)
-    close_letter(endorsed, coordinator)
-    clock.advance(days=2)
-    president = add_addressee(endorsed, "H.E. the President", coordinator)
-    delivery = record_delivery(endorsed, president, DeliveryDetails(delivered_on=clock.now.date(), method="hand",
-                                                                   document_id=document.id), coordinator)
+    president = closed_with_an_addressee(endorsed, coordinator, clock, days=2)
+    delivery = hand_delivered(endorsed, president, coordinator, clock, document.id)
     return delivery, document
 
 
@@ -232,12 +241,9 @@ def test_a_delivery_cannot_name_another_letters_pdf(client, signed_in, coordinat
     ask_for_pdf(client, other)
     run_due_jobs("w")
     [theirs] = documents(other)
-    close_letter(endorsed, coordinator)
-    clock.advance(days=1)
-    president = add_addressee(endorsed, "H.E. the President", coordinator)
+    president = closed_with_an_addressee(endorsed, coordinator, clock)
     with pytest.raises(DeliveryError) as refused:
-        record_delivery(endorsed, president, DeliveryDetails(delivered_on=clock.now.date(), method="hand",
-                                                           document_id=theirs.id), coordinator)
+        hand_delivered(endorsed, president, coordinator, clock, theirs.id)
     assert refused.value.field == "document"
     assert db.session.scalars(select(Delivery)).all() == []
 
@@ -246,9 +252,7 @@ def test_the_delivery_form_offers_the_letters_pdfs_newest_first(client, signed_i
     ask_for_pdf(client, endorsed)
     run_due_jobs("w")
     [document] = documents(endorsed)
-    close_letter(endorsed, coordinator)
-    clock.advance(days=1)
-    president = add_addressee(endorsed, "H.E. the President", coordinator)
+    president = closed_with_an_addressee(endorsed, coordinator, clock)
     path = f"/coordinator/letters/{endorsed.id}/addressees/{president.id}/delivery"
     form = html_of(client.get(path))
     assert f'<option selected value="{document.id}">' in form or f'value="{document.id}" selected' in form
@@ -263,11 +267,8 @@ def test_the_delivery_form_offers_the_letters_pdfs_newest_first(client, signed_i
 
 
 def test_a_delivered_pdf_of_a_delivery_without_one_is_not_found(client, signed_in, coordinator, letter, clock):
-    close_letter(letter, coordinator)
-    clock.advance(days=1)
-    president = add_addressee(letter, "H.E. the President", coordinator)
-    delivery = record_delivery(letter, president, DeliveryDetails(delivered_on=clock.now.date(), method="hand"),
-                               coordinator)
+    president = closed_with_an_addressee(letter, coordinator, clock)
+    delivery = hand_delivered(letter, president, coordinator, clock)
     assert client.get(public(letter, f"/delivered/{delivery.id}.pdf")).status_code == 404
     assert client.get(public(letter, "/delivered/999999.pdf")).status_code == 404
 
@@ -319,15 +320,12 @@ def test_a_pdf_made_before_an_organisation_withdrew_cannot_be_named_as_delivered
     leaving = db.session.scalar(select(Endorsement).where(Endorsement.organisation == "Women's Aid Organisation"))
     leaving.status = EndorsementStatus.WITHDRAWN
     db.session.commit()
-    close_letter(endorsed, coordinator)
-    clock.advance(days=1)
-    president = add_addressee(endorsed, "H.E. the President", coordinator)
+    president = closed_with_an_addressee(endorsed, coordinator, clock)
     path = f"/coordinator/letters/{endorsed.id}/addressees/{president.id}/delivery"
     form = html_of(client.get(path))
     assert f'value="{stale.id}"' not in form  # not even offered
     with pytest.raises(DeliveryError) as refused:
-        record_delivery(endorsed, president, DeliveryDetails(delivered_on=clock.now.date(), method="hand",
-                                                           document_id=stale.id), coordinator)
+        hand_delivered(endorsed, president, coordinator, clock, stale.id)
     assert refused.value.field == "document" and "make it again" in refused.value.message
     assert db.session.scalars(select(Delivery)).all() == []
 

@@ -126,9 +126,14 @@ def listed_endorsements(letter: Letter, search: str = "", country: str = "", pag
     return page_result
 
 
+def listed_in_public_order(letter: Letter) -> Select:
+    """The public columns of every listed endorsement, in the public list's order."""
+    return (listed_query(letter).with_only_columns(*PUBLIC_COLUMNS)
+            .order_by(func.lower(Endorsement.organisation), Endorsement.id))
+
+
 def all_listed_endorsements(letter: Letter) -> list[PublicEndorsement]:
-    query = (listed_query(letter).with_only_columns(*PUBLIC_COLUMNS)
-             .order_by(func.lower(Endorsement.organisation), Endorsement.id))
+    query = listed_in_public_order(letter)
     labels = Labels()
     return [PublicEndorsement.of(row, labels) for row in db.session.execute(query)]
 

@@ -26,14 +26,14 @@ from datetime import date, datetime
 from enum import Enum, StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, select
 
 from ..core.choices import ORGANISATION_TYPES, country_name
 from ..core.clock import utcnow
 from ..core.extensions import db
 from ..core.i18n import current_language
 from ..core.links import public_url
-from ..endorsements.listing import PUBLIC_COLUMNS, PublicEndorsement, listed_query
+from ..endorsements.listing import PublicEndorsement, listed_in_public_order
 from ..endorsements.models import Endorsement
 from ..letters.models import Letter, Revision
 
@@ -187,8 +187,7 @@ def plan_export(letter: Letter, fields: Fields) -> EndorsementExport:
     endorsement in the order it came, with ``Fields.PUBLIC`` the listed organisations
     only, in the public list's order. Call it during the request, in the reader's language."""
     if fields is Fields.PUBLIC:
-        query = (listed_query(letter).with_only_columns(*PUBLIC_COLUMNS)
-                 .order_by(func.lower(Endorsement.organisation), Endorsement.id))
+        query = listed_in_public_order(letter)
         columns = PUBLIC_FIELD_COLUMNS
     else:
         query = (select(*ALL_FIELD_QUERY_COLUMNS)
@@ -239,10 +238,14 @@ def _table_records(export: EndorsementExport) -> Iterator[list]:
 # -- CSV ------------------------------------------------------------------------------------------
 
 
+# A cell starting with one of these is a formula to a spreadsheet program.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _spreadsheet_safe(value: object) -> object:
     # A cell starting with = + - @ (or a tab or carriage return before them) is a
     # formula to a spreadsheet: neutralise it.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
         return "'" + value
     return value
 

@@ -62,6 +62,7 @@ class PdfState:
     options: DocumentOptions
     document: Document | None
     job: Job | None
+    page_version: int  # the letter's, when this was read
 
     @property
     def state(self) -> str:
@@ -80,24 +81,27 @@ def pdf_state(letter: Letter, options: DocumentOptions) -> PdfState:
                                                         Document.key == options.key,
                                                         Document.page_version == version))
     job = None if document else db.session.scalar(select(Job).where(Job.key == job_key(letter, options, version)))
-    return PdfState(options, document, job)
+    return PdfState(options, document, job, version)
 
 
 def ask_for_pdf(letter: Letter, options: DocumentOptions, coordinator_id: int | None) -> PdfState:
     """Queue the PDF of the letter as it is now, unless it is made, being made or waiting."""
     state = pdf_state(letter, options)
     if state.state in ("none", "failed"):
-        version = current_page_version(letter)
+        version = state.page_version
         enqueue(KIND, job_key(letter, options, version), letter_id=letter.id, requested_by_id=coordinator_id,
                 details={"options": options.as_args(), "page_version": version}, makes_document=True)
-        state = pdf_state(letter, options)
+        state = pdf_state(letter, options)  # as it stands now: the job, or the PDF another request made meanwhile
     return state
 
 
-def documents_of(letter: Letter) -> list[Document]:
-    """Every PDF kept for the letter, newest first (without their bytes)."""
-    return list(db.session.scalars(select(Document).where(Document.letter_id == letter.id)
-                                   .order_by(Document.created_at.desc(), Document.id.desc())))
+def documents_of(letter: Letter, made_from: str | None = None) -> list[Document]:
+    """Every PDF kept for the letter (or those ``made_from`` this listing_fingerprint), newest
+    first (without their bytes)."""
+    query = select(Document).where(Document.letter_id == letter.id)
+    if made_from is not None:
+        query = query.where(Document.made_from == made_from)
+    return list(db.session.scalars(query.order_by(Document.created_at.desc(), Document.id.desc())))
 
 
 def deliveries_with_documents(letter: Letter) -> list[Delivery]:

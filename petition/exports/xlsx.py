@@ -11,7 +11,7 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from .data import NUMBER_FORMATS, EndorsementExport, Kind, _table_records
+from .data import FORMULA_STARTS, NUMBER_FORMATS, EndorsementExport, Kind, _table_records
 
 
 def _xlsx_value(sheet, value: object, kind: Kind) -> object:
@@ -27,7 +27,7 @@ def _xlsx_value(sheet, value: object, kind: Kind) -> object:
         return cell
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters no XML file may hold
-        if value[:1] in ("=", "+", "-", "@", "\t", "\r") or value in ERROR_CODES:
+        if value[:1] in FORMULA_STARTS or value in ERROR_CODES:
             # openpyxl would store "=..." as a formula and "#N/A" as an error: keep it
             # text, with the quote prefix Excel gives a cell typed as '=..., so the
             # name stays exact and editing the cell does not make it a formula.

@@ -97,11 +97,9 @@ class AddresseeChanged(DeliveryError):
 def documents_to_deliver(letter: Letter) -> list[Document]:
     """The PDFs made of the letter as it is now (its text and its list), that a delivery may
     name, newest first (without their bytes)."""
-    from ..exports.pdf_documents import listing_fingerprint
+    from ..exports.pdf_documents import documents_of, listing_fingerprint
 
-    return list(db.session.scalars(select(Document).where(Document.letter_id == letter.id,
-                                                          Document.made_from == listing_fingerprint(letter))
-                                   .order_by(Document.created_at.desc(), Document.id.desc())))
+    return documents_of(letter, made_from=listing_fingerprint(letter))
 
 
 def future_date_problem(day: date, now: datetime | None = None) -> str | None:
